@@ -1,0 +1,50 @@
+# Open oefenvragen — ML-infrastructuur. Two commands are the contract (see README): `make lab` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+# nbgrader shells out to `alembic` and `jupyter`: the venv's bin/ goes first on PATH.
+export PATH := $(abspath $(VENV))/bin:$(PATH)
+# Optional: a CPU-only torch wheel index for laptops (small install), e.g.
+#   make lab TORCH_INDEX=https://download.pytorch.org/whl/cpu
+TORCH_INDEX ?=
+PYTEST_ARGS ?=
+
+.PHONY: install lab test build check bench grade clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+ifneq ($(TORCH_INDEX),)
+	$(PY) -m pip install --quiet --index-url $(TORCH_INDEX) "torch>=2.6" torchvision
+endif
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+## make lab: set up, build the course and start JupyterLab on it (students open release/, instructors source/)
+lab: install build
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" --ServerApp.default_url=/lab/tree/release
+
+## make test: set up and run every test (package, build sync, execution, nbgrader round trips, leaks)
+test: install
+	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+## make build: notebooks/*.py -> source/ -> release/ (and the README table); deterministic
+build: install
+	$(PY) -m mlinfra.build
+
+## make check: fail, naming each stale file, when source/ or release/ drift from notebooks/
+check: install
+	$(PY) -m mlinfra.build --check
+
+## make bench: runtime and peak memory of every notebook (reader mode and autograde mode)
+bench: install
+	$(PY) scripts/bench.py
+
+## make grade: the full instructor round trip on a demo class (solution, blank and wrong answers)
+grade: install
+	$(PY) scripts/grade_demo.py
+
+clean:
+	rm -rf gradebook submitted autograded feedback grades.csv .pytest_cache

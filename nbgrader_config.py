@@ -1,0 +1,29 @@
+"""nbgrader configuration for the course. Every path is relative to this file, so a copy of the repository works."""
+from pathlib import Path
+
+c = get_config()  # noqa: F821  (injected by traitlets)
+
+HERE = Path(__file__).resolve().parent
+(HERE / "gradebook").mkdir(exist_ok=True)
+
+c.CourseDirectory.root = str(HERE)
+c.CourseDirectory.course_id = "ml-infra"
+c.CourseDirectory.db_url = f"sqlite:///{HERE / 'gradebook' / 'gradebook.db'}"
+
+# Dutch stubs in the student notebooks.
+c.ClearSolutions.code_stub = {"python": "# JOUW CODE HIER\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "JOUW ANTWOORD HIER"
+
+# Per-cell timeout while grading: demos shrink under NBGRADER_EXECUTION, so no single cell needs long.
+c.Execute.timeout = 120
+c.Execute.interrupt_on_timeout = True
+
+# Feedback goes to students: strip the hidden tests from it (nbgrader's default feedback shows them).
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
+
+# A graded test cell the student deleted is put back and run (with a visible note), instead of silently scoring 0.
+c.OverwriteCells.add_missing_cells = True

@@ -1,0 +1,65 @@
+"""Measure each notebook's runtime and peak kernel memory, as a reader and under nbgrader's autograde mode.
+
+Budgets (DEVELOPERS.md): under 60 s and 1.2 GB RSS on 2 cores. Results go to stdout and bench/results.md.
+Usage: python scripts/bench.py [slug ...]
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BUDGET_S, BUDGET_MB = 60.0, 1200.0
+
+
+def run_one(nb_path: str, mode: str) -> dict:
+    """Execute one notebook in this process; the kernel is our child, so RUSAGE_CHILDREN gives its peak RSS."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    if mode == "autograde":
+        os.environ["NBGRADER_EXECUTION"] = "autograde"
+    nb = nbformat.read(nb_path, as_version=4)
+    start = time.perf_counter()
+    NotebookClient(nb, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(Path(nb_path).parent)}}).execute()
+    seconds = time.perf_counter() - start
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"seconds": round(seconds, 1), "peak_mb": round(peak_mb)}
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["--one"]:
+        print(json.dumps(run_one(argv[1], argv[2])))
+        return 0
+    slugs = argv or sorted(p.stem for p in (ROOT / "notebooks").glob("q*.py"))
+    rows, over = [], False
+    for slug in slugs:
+        nb = ROOT / "source" / slug / f"{slug}.ipynb"
+        for mode in ("reader", "autograde"):
+            out = subprocess.run([sys.executable, __file__, "--one", str(nb), mode], capture_output=True, text=True)
+            if out.returncode != 0:
+                print(out.stderr[-3000:], file=sys.stderr)
+                return 1
+            r = json.loads(out.stdout.strip().splitlines()[-1])
+            ok = r["seconds"] < BUDGET_S and r["peak_mb"] < BUDGET_MB
+            over |= not ok
+            rows.append(f"| {slug} | {mode} | {r['seconds']:.1f} | {r['peak_mb']} | {'ok' if ok else 'OVER BUDGET'} |")
+            print(rows[-1], flush=True)
+    table = "\n".join(["| notebook | mode | seconds | peak kernel RSS (MB) | budget |", "|---|---|---|---|---|", *rows])
+    header = (f"# Notebook benchmark\n\nMeasured by `make bench` on {platform.machine()}, {os.cpu_count()} cores, "
+              f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}. Budget: < {BUDGET_S:.0f} s and "
+              f"< {BUDGET_MB:.0f} MB per notebook. Wall time includes kernel start and `import torch`.\n\n")
+    (ROOT / "bench").mkdir(exist_ok=True)
+    (ROOT / "bench" / "results.md").write_text(header + table + "\n", encoding="utf-8")
+    return 1 if over else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,78 @@
+"""The helper package: reproducibility, clear Dutch errors on bad input, quiet test cells."""
+import sys
+import warnings
+
+import pytest
+import torch
+
+from mlinfra import seed_everything
+from mlinfra.data import make_blobs, make_regression
+from mlinfra.grading import quiet
+from mlinfra.models import grads_vector, mlp, parameters_vector
+
+
+def test_seed_everything_makes_torch_reproducible():
+    """Seeding twice with the same value gives the same random numbers."""
+    seed_everything(3)
+    a = torch.randn(5)
+    seed_everything(3)
+    assert torch.equal(a, torch.randn(5))
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, "0", True])
+def test_seed_everything_rejects_bad_seed(bad):
+    """A seed that is not a non-negative int raises a Dutch ValueError."""
+    with pytest.raises(ValueError, match="seed moet"):
+        seed_everything(bad)
+
+
+def test_make_blobs_shapes_dtypes_and_determinism():
+    """make_blobs returns float32 X, int64 y with every class, identical for the same seed."""
+    X, y = make_blobs(n=90, num_features=3, num_classes=3, seed=1)
+    assert X.shape == (90, 3) and X.dtype == torch.float32
+    assert y.shape == (90,) and y.dtype == torch.int64 and set(y.tolist()) == {0, 1, 2}
+    X2, y2 = make_blobs(n=90, num_features=3, num_classes=3, seed=1)
+    assert torch.equal(X, X2) and torch.equal(y, y2)
+
+
+@pytest.mark.parametrize("kwargs", [dict(n=0), dict(num_classes=0), dict(n=2, num_classes=3)])
+def test_make_blobs_rejects_bad_sizes(kwargs):
+    """Impossible sizes raise a Dutch ValueError instead of returning odd data."""
+    with pytest.raises(ValueError, match="moet|mag niet"):
+        make_blobs(**kwargs)
+
+
+def test_make_regression_shapes():
+    """make_regression returns (n, d) inputs and (n, 1) targets."""
+    X, y = make_regression(n=10, num_features=2)
+    assert X.shape == (10, 2) and y.shape == (10, 1)
+
+
+def test_mlp_layers_and_bad_dropout():
+    """mlp adds BatchNorm and Dropout on request and refuses a dropout outside [0, 1)."""
+    model = mlp(2, 4, 3, dropout=0.5, batchnorm=True)
+    kinds = [type(m).__name__ for m in model]
+    assert kinds == ["Linear", "BatchNorm1d", "ReLU", "Dropout", "Linear"]
+    with pytest.raises(ValueError, match="dropout"):
+        mlp(2, 4, 3, dropout=1.0)
+
+
+def test_parameter_and_grad_vectors():
+    """parameters_vector copies the weights; grads_vector is None before backward and aligned after."""
+    model = mlp(2, 4, 3)
+    vec = parameters_vector(model)
+    assert vec.numel() == sum(p.numel() for p in model.parameters())
+    assert grads_vector(model) is None
+    model(torch.randn(5, 2)).sum().backward()
+    assert grads_vector(model).shape == vec.shape
+    vec += 1  # a copy: the model is untouched
+    assert not torch.equal(vec, parameters_vector(model))
+
+
+def test_quiet_silences_warnings_and_stderr(capsys):
+    """Inside quiet() neither a warning nor a stderr write reaches the real stderr."""
+    with quiet() as captured:
+        warnings.warn("noisy", UserWarning)
+        print("bar", file=sys.stderr)
+    assert capsys.readouterr().err == ""
+    assert "bar" in captured.getvalue()
