@@ -8,6 +8,7 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 #   make lab TORCH_INDEX=https://download.pytorch.org/whl/cpu
 TORCH_INDEX ?=
 PYTEST_ARGS ?=
+LAB_ARGS ?=
 
 .PHONY: install lab test build check bench grade clean
 
@@ -24,7 +25,8 @@ install: $(VENV)/.installed
 
 ## make lab: set up, build the course and start JupyterLab on it (students open release/, instructors source/)
 lab: install build
-	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" --ServerApp.default_url=/lab/tree/release
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" --ServerApp.default_url=/lab/tree/release $(LAB_ARGS) \
+		$(if $(filter 0,$(shell id -u)),--allow-root)
 
 ## make test: set up and run every test (package, build sync, execution, nbgrader round trips, leaks)
 test: install
