@@ -32,8 +32,21 @@ def run_one(nb_path: str, mode: str) -> dict:
     NotebookClient(nb, timeout=600, kernel_name="python3",
                    resources={"metadata": {"path": str(Path(nb_path).parent)}}).execute()
     seconds = time.perf_counter() - start
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return {"seconds": round(seconds, 1), "peak_mb": round(peak_mb)}
+    return {"seconds": round(seconds, 1), "peak_mb": round(_children_peak_mb())}
+
+
+def _children_peak_mb() -> float:
+    """Peak RSS of the largest finished child process, in MB (10^6 bytes; Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024 / 1e6
+
+
+def baseline_mb() -> float:
+    """Peak RSS of a bare `import torch, matplotlib.pyplot`: what every notebook pays before its first cell."""
+    code = ("import subprocess, sys, resource; subprocess.run([sys.executable, '-c', "
+            "'import torch, matplotlib.pyplot'], check=True); "
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024 / 1e6)")
+    return float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                check=True).stdout.strip())
 
 
 def main(argv: list[str]) -> int:
@@ -41,6 +54,8 @@ def main(argv: list[str]) -> int:
         print(json.dumps(run_one(argv[1], argv[2])))
         return 0
     slugs = argv or sorted(p.stem for p in (ROOT / "notebooks").glob("q*.py"))
+    base = baseline_mb()
+    print(f"baseline (import torch, matplotlib): {base:.0f} MB", flush=True)
     rows, over = [], False
     for slug in slugs:
         nb = ROOT / "source" / slug / f"{slug}.ipynb"
@@ -52,16 +67,19 @@ def main(argv: list[str]) -> int:
             r = json.loads(out.stdout.strip().splitlines()[-1])
             ok = r["seconds"] < BUDGET_S and r["peak_mb"] < BUDGET_MB
             over |= not ok
-            rows.append(f"| {slug} | {mode} | {r['seconds']:.1f} | {r['peak_mb']} | {'ok' if ok else 'OVER BUDGET'} |")
+            rows.append(f"| {slug} | {mode} | {r['seconds']:.1f} | {r['peak_mb']} | {r['peak_mb'] - base:.0f} "
+                        f"| {'ok' if ok else 'OVER BUDGET'} |")
             print(rows[-1], flush=True)
-    table = "\n".join(["| notebook | mode | seconds | peak kernel RSS (MB) | budget |", "|---|---|---|---|---|", *rows])
+    table = "\n".join(["| notebook | mode | seconds | peak kernel RSS (MB) | above import baseline (MB) | budget |",
+                       "|---|---|---|---|---|---|", *rows])
     import torch
 
     build = "cuda" if torch.version.cuda else "cpu"
     header = (f"# Notebook benchmark, torch {torch.__version__} ({build} build)\n\n"
               f"Measured by `scripts/bench.py` on {platform.machine()}, {os.cpu_count()} cores, "
               f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}. Budget: < {BUDGET_S:.0f} s and "
-              f"< {BUDGET_MB:.0f} MB per notebook. Wall time includes kernel start and `import torch`.\n\n")
+              f"< {BUDGET_MB:.0f} MB per notebook. Wall time includes kernel start and `import torch`. "
+              f"Baseline: a bare `import torch, matplotlib.pyplot` peaks at {base:.0f} MB with this build.\n\n")
     (ROOT / "bench").mkdir(exist_ok=True)
     (ROOT / "bench" / f"results-{build}.md").write_text(header + table + "\n", encoding="utf-8")
     return 1 if over else 0
