@@ -26,10 +26,11 @@ def nbgrader(*args: str) -> None:
 
 def main() -> int:
     for slug in harness.all_slugs():
-        students = {"demo-solution": nbformat.read(harness.source_nb(slug), as_version=4),
-                    "demo-blank": nbformat.read(harness.release_nb(slug), as_version=4)}
+        prefix = f"demo-{slug[:3]}"
+        students = {f"{prefix}-solution": nbformat.read(harness.source_nb(slug), as_version=4),
+                    f"{prefix}-blank": nbformat.read(harness.release_nb(slug), as_version=4)}
         for wrong in harness.wrong_answers(slug):
-            students[f"demo-{wrong.student}"] = harness.make_submission(slug, wrong.cells)
+            students[f"{prefix}-{wrong.student}"] = harness.make_submission(slug, wrong.cells)
         for student, nb in students.items():
             dest = ROOT / "submitted" / student / slug / f"{slug}.ipynb"
             dest.parent.mkdir(parents=True, exist_ok=True)
@@ -39,10 +40,11 @@ def main() -> int:
         nbgrader("generate_feedback", slug, "--force")
     nbgrader("export")
     with open(ROOT / "grades.csv", newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    print(f"\n{'assignment':<18}{'student':<48}{'score':>7}{'max':>7}")
+        # export lists every student × assignment; keep the ones that were handed in
+        rows = [r for r in csv.DictReader(fh) if (ROOT / "submitted" / r["student_id"] / r["assignment"]).is_dir()]
+    print(f"\n{'assignment':<18}{'student':<52}{'score':>7}{'max':>7}   (max includes manually graded points)")
     for r in sorted(rows, key=lambda r: (r["assignment"], r["student_id"])):
-        print(f"{r['assignment']:<18}{r['student_id']:<48}{float(r['score']):>7.1f}{float(r['max_score']):>7.1f}")
+        print(f"{r['assignment']:<18}{r['student_id']:<52}{float(r['score']):>7.1f}{float(r['max_score']):>7.1f}")
     print("\nFeedback (HTML) in feedback/, grades in grades.csv.")
     return 0
 
