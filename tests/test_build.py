@@ -76,3 +76,13 @@ def test_build_rejects_broken_metadata(problem, tmp_path):
     path.write_text(BAD_NOTEBOOKS[problem], encoding="utf-8")
     with pytest.raises(build.BuildError, match=problem.split()[-1]):
         build.py_to_notebook(path)
+
+
+def test_readme_commands_are_make_targets():
+    """The README's two set-up commands exist as Makefile targets, and CI runs the test command."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    for target in ("lab", "test"):
+        assert f"`make {target}`" in readme
+        assert f"\n{target}:" in makefile
+    assert "make test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
