@@ -14,7 +14,7 @@ reference solution, so each file isolates one misconception.
 from __future__ import annotations
 
 import functools
-import os
+import re
 import shutil
 import subprocess
 import sys
@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+
+from mlinfra.build import venv_env
 
 try:
     import tomllib
@@ -47,12 +49,26 @@ def release_nb(slug: str) -> Path:
 
 
 def env(**extra: str) -> dict[str, str]:
-    """Subprocess environment: this venv first on PATH (nbgrader shells out to `alembic` and `jupyter`)."""
-    e = dict(os.environ)
-    e["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), e.get("PATH", "")])
-    e.pop("NBGRADER_EXECUTION", None)
-    e.update(extra)
+    """Subprocess environment for nbgrader: the build's (venv first on PATH), minus any leftover run mode."""
+    e = venv_env(**extra)
+    if "NBGRADER_EXECUTION" not in extra:
+        e.pop("NBGRADER_EXECUTION", None)
     return e
+
+
+_BLOCK = re.compile(r"### BEGIN (SOLUTION|HIDDEN TESTS)\n(.*?)### END \1", re.S)
+
+
+def secret_lines(slug: str, kinds: tuple[str, ...] = ("SOLUTION", "HIDDEN TESTS"), min_len: int = 12) -> set[str]:
+    """Distinctive lines of the instructor-only blocks (solutions, model answers, hidden tests) of one question.
+
+    Lines that also stand anywhere a student can see them are left out, so a hit in student material is a leak.
+    """
+    nb = nbformat.read(source_nb(slug), as_version=4)
+    public = "\n".join(_BLOCK.sub("", c.source) for c in nb.cells)
+    secret = {ln.strip() for c in nb.cells for kind, block in _BLOCK.findall(c.source) if kind in kinds
+              for ln in block.splitlines()}
+    return {ln for ln in secret if len(ln) >= min_len and ln not in public}
 
 
 def grade_cells(slug: str) -> dict[str, dict]:

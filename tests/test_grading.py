@@ -67,14 +67,13 @@ def test_feedback_hides_hidden_tests(slug):
     course.nbgrader("generate_feedback", slug, "--student", "solution", "--force")
     html = (course.dir / "feedback" / "solution" / slug / f"{slug}.html").read_text(encoding="utf-8")
     assert "BEGIN HIDDEN TESTS" not in html
-    source = nbformat.read(harness.source_nb(slug), as_version=4)
-    hidden_re = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
-    visible = "\n".join(hidden_re.sub("", c.source) for c in source.cells)
-    hidden_lines = {ln.strip() for c in source.cells for block in hidden_re.findall(c.source)
-                    for ln in block.splitlines() if len(ln.strip()) > 20}
-    hidden_lines = {ln for ln in hidden_lines if ln not in visible}  # only lines unique to hidden tests
+    hidden_lines = harness.secret_lines(slug, kinds=("HIDDEN TESTS",), min_len=20)
     assert hidden_lines, f"{slug}: no distinctive hidden test lines found"
     text = html_mod.unescape(re.sub(r"<[^>]+>", "", html))
+    source = nbformat.read(harness.source_nb(slug), as_version=4)
+    first_test = next(c for c in source.cells if c.metadata.get("nbgrader", {}).get("grade_id")
+                      in harness.autograded_tests(slug))
+    assert first_test.source.splitlines()[0].strip('"') in text, f"{slug}: feedback lacks the visible tests"
     leaked = [ln for ln in hidden_lines if ln in text]
     assert not leaked, f"{slug}: feedback shows hidden test lines: {leaked[:3]}"
 

@@ -1,22 +1,9 @@
 """release/ holds no solution code, no model answers and no hidden tests."""
-import re
-
 import nbformat
 
 import harness
 
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "BEGIN MARK SCHEME")
-BLOCK = re.compile(r"### BEGIN (SOLUTION|HIDDEN TESTS)\n(.*?)### END \1", re.S)
-
-
-def _secret_lines(slug: str) -> set[str]:
-    """Distinctive lines of every solution, model answer and hidden test (lines also shown to students excluded)."""
-    nb = nbformat.read(harness.source_nb(slug), as_version=4)
-    public = "\n".join(BLOCK.sub("", c.source) for c in nb.cells)
-    secret = {ln.strip() for c in nb.cells for _, block in BLOCK.findall(c.source) for ln in block.splitlines()}
-    return {ln for ln in secret if len(ln) >= 12 and ln not in public}
-
-
 def test_release_has_no_markers(slug):
     """The student notebook contains none of nbgrader's solution or hidden-test markers."""
     text = harness.release_nb(slug).read_text(encoding="utf-8")
@@ -26,7 +13,7 @@ def test_release_has_no_markers(slug):
 
 def test_release_has_no_solution_or_hidden_lines(slug):
     """No distinctive line of a solution, model answer or hidden test appears in the student notebook."""
-    secret = _secret_lines(slug)
+    secret = harness.secret_lines(slug)
     assert secret, f"{slug}: no solution or hidden-test blocks found in source/"
     nb = nbformat.read(harness.release_nb(slug), as_version=4)
     release_lines = {ln.strip() for c in nb.cells for ln in c.source.splitlines()}
