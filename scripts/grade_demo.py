@@ -26,13 +26,8 @@ def nbgrader(*args: str) -> None:
 
 def main() -> int:
     for slug in harness.all_slugs():
-        prefix = f"demo-{slug[:3]}"
-        students = {f"{prefix}-solution": nbformat.read(harness.source_nb(slug), as_version=4),
-                    f"{prefix}-blank": nbformat.read(harness.release_nb(slug), as_version=4)}
-        for wrong in harness.wrong_answers(slug):
-            students[f"{prefix}-{wrong.student}"] = harness.make_submission(slug, wrong.cells)
-        for student, nb in students.items():
-            dest = ROOT / "submitted" / student / slug / f"{slug}.ipynb"
+        for student, nb in harness.demo_class(slug).items():
+            dest = ROOT / "submitted" / f"demo-{slug[:3]}-{student}" / slug / f"{slug}.ipynb"
             dest.parent.mkdir(parents=True, exist_ok=True)
             nbformat.write(nb, dest)
         nbgrader("generate_assignment", slug, "--force")

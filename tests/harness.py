@@ -197,13 +197,20 @@ class Course:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def demo_class(slug: str) -> dict[str, nbformat.NotebookNode]:
+    """student id → notebook: the reference solution, the blank release and one student per wrong answer."""
+    students = {"solution": nbformat.read(source_nb(slug), as_version=4),
+                "blank": nbformat.read(release_nb(slug), as_version=4)}
+    for wrong in wrong_answers(slug):
+        students[wrong.student] = make_submission(slug, wrong.cells)
+    return students
+
+
 @functools.lru_cache(maxsize=None)
 def roundtrip(slug: str) -> tuple[Course, dict[str, dict[str, float]]]:
     """Autograde the solution, the blank release and every wrong answer of one question in one nbgrader run."""
     course = Course(slug)
-    course.submit("solution", nbformat.read(source_nb(slug), as_version=4))
-    course.submit("blank", nbformat.read(release_nb(slug), as_version=4))
-    for wrong in wrong_answers(slug):
-        course.submit(wrong.student, make_submission(slug, wrong.cells))
+    for student, nb in demo_class(slug).items():
+        course.submit(student, nb)
     course.autograde()
     return course, course.scores()

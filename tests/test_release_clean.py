@@ -4,6 +4,8 @@ import nbformat
 import harness
 
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "BEGIN MARK SCHEME")
+
+
 def test_release_has_no_markers(slug):
     """The student notebook contains none of nbgrader's solution or hidden-test markers."""
     text = harness.release_nb(slug).read_text(encoding="utf-8")
