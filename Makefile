@@ -10,7 +10,7 @@ TORCH_INDEX ?=
 PYTEST_ARGS ?=
 LAB_ARGS ?=
 
-.PHONY: install lab test build check bench grade clean
+.PHONY: install lab test build build-one check bench grade clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ test: install
 ## make build: notebooks/*.py -> source/ -> release/ (and the README table); deterministic
 build: install
 	$(PY) -m mlinfra.build
+
+## make build-one Q=qNN_slug: build one question while authoring it (README table untouched)
+build-one: install
+	$(PY) -m mlinfra.build --only $(Q)
 
 ## make check: fail, naming each stale file, when source/ or release/ drift from notebooks/
 check: install

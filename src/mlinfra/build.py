@@ -214,7 +214,7 @@ def _generate_release(course: Path, slug: str, use_db: bool) -> None:
         raise BuildError(f"nbgrader generate_assignment {slug} failed:\n{proc.stdout}\n{proc.stderr}")
 
 
-def build(root: Path, out: Path | None = None, use_db: bool = True) -> list[Path]:
+def build(root: Path, out: Path | None = None, use_db: bool = True, only: str | None = None) -> list[Path]:
     """Build every question from ``root/notebooks`` into ``out`` (default: ``root`` itself).
 
     Returns the files written. ``out`` must hold (a copy of) ``nbgrader_config.py``.
@@ -222,6 +222,10 @@ def build(root: Path, out: Path | None = None, use_db: bool = True) -> list[Path
     out = out or root
     written: list[Path] = []
     all_slugs = slugs(root)
+    if only is not None:
+        if only not in all_slugs:
+            raise BuildError(f"no notebooks/{only}.py")
+        all_slugs = [only]
     for slug in all_slugs:
         nb = py_to_notebook(root / "notebooks" / f"{slug}.py")
         dest = out / "source" / slug / f"{slug}.ipynb"
@@ -236,6 +240,8 @@ def build(root: Path, out: Path | None = None, use_db: bool = True) -> list[Path
             shutil.rmtree(release_dir)
         _generate_release(out, slug, use_db)
         written.extend(sorted(p for p in release_dir.rglob("*") if p.is_file()))
+    if only is not None:  # one question (while authoring): the README table is left alone
+        return written
     readme = out / "README.md"
     readme.write_text(render_readme(root, out), encoding="utf-8")
     written.append(readme)
@@ -275,6 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only verify that source/ and release/ are in sync")
     parser.add_argument("--root", type=Path, default=None, help="repository root (default: found from cwd)")
+    parser.add_argument("--only", metavar="SLUG", help="build one question (no gradebook, README untouched)")
     args = parser.parse_args(argv)
     try:
         root = find_root(args.root)
@@ -285,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
             print(f"source/, release/ and README.md are in sync with notebooks/ ({len(slugs(root))} questions)")
             return 0
-        files = build(root)
+        files = build(root, use_db=args.only is None, only=args.only)
         print(f"built {len(slugs(root))} questions, {len(files)} files")
         return 0
     except BuildError as exc:
