@@ -182,6 +182,28 @@ def storage_records(path: str | os.PathLike) -> list[dict]:
     return unpickler.records
 
 
+def tensor_locations(path: str | os.PathLike) -> dict[str, str]:
+    """``"model/0.weight"`` → location tag, for every tensor in the checkpoint, read from data.pkl like
+    :func:`storage_records` (no code from the file runs)."""
+    found: dict[str, str] = {}
+
+    def walk(obj, prefix: str) -> None:
+        if isinstance(obj, dict):
+            for k, v in obj.items():
+                walk(v, f"{prefix}/{k}" if prefix else str(k))
+        elif isinstance(obj, (list, tuple)):
+            for i, v in enumerate(obj):
+                walk(v, f"{prefix}/{i}")
+        elif isinstance(obj, _Opaque) and obj.name.endswith("_rebuild_tensor_v2") and obj.args:
+            storage = obj.args[0]
+            if isinstance(storage, _Opaque) and storage.name == "storage":
+                found[prefix] = storage.args[1]
+
+    unpickler = _RecordingUnpickler(data_pkl(path))
+    walk(unpickler.load(), "")
+    return found
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
