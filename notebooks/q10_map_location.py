@@ -562,7 +562,7 @@ with quiet():
                              "weights_only laat torch.load alleen tensors en eenvoudige waarden opbouwen (Demo 4)?")
     ### BEGIN HIDDEN TESTS
     assert not TRAP_LOG, "er is code uit het checkpoint uitgevoerd"
-    for dev in (None, {"cpu": "cpu"}):
+    for dev in (None, torch.device("cpu")):
         try:
             load_anywhere(TRAP_CKPT, dev)
         except pickle.UnpicklingError:
