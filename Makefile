@@ -8,9 +8,10 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 #   make lab TORCH_INDEX=https://download.pytorch.org/whl/cpu
 TORCH_INDEX ?=
 PYTEST_ARGS ?=
+WORKERS ?= 2
 LAB_ARGS ?=
 
-.PHONY: install lab test build build-one check bench grade clean
+.PHONY: install lab test build build-one check lint fmt bench grade clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,21 +29,29 @@ lab: install build
 	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" --ServerApp.default_url=/lab/tree/release $(LAB_ARGS) \
 		$(if $(filter 0,$(shell id -u)),--allow-root)
 
-## make test: set up and run every test (package, build sync, execution, nbgrader round trips, leaks)
+## make test: set up and run every test (lint, package, build sync, execution, nbgrader round trips, leaks)
+## Each question's nbgrader round trip runs once per session (tests/conftest.py); the summary line counts them.
 test: install
-	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(WORKERS) --dist loadgroup --durations=15 $(PYTEST_ARGS)
 
 ## make build: notebooks/*.py -> source/ -> release/ (and the README table); deterministic
 build: install
-	$(PY) -m mlinfra.build
+	$(PY) -m mlinfra.course build
 
 ## make build-one Q=qNN_slug: build one question while authoring it (README table untouched)
 build-one: install
-	$(PY) -m mlinfra.build --only $(Q)
+	$(PY) -m mlinfra.course build --only $(Q)
 
 ## make check: fail, naming each stale file, when source/ or release/ drift from notebooks/
 check: install
-	$(PY) -m mlinfra.build --check
+	$(PY) -m mlinfra.course check
+
+## make lint: ruff lint and format check (also part of make test); `make fmt` rewrites
+lint: install
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+fmt: install
+	$(VENV)/bin/ruff check --fix . && $(VENV)/bin/ruff format .
 
 ## make bench: runtime and peak memory of every notebook (reader mode and autograde mode)
 bench: install

@@ -1,4 +1,5 @@
 """nbgrader configuration for the course. Every path is relative to this file, so a copy of the repository works."""
+
 from pathlib import Path
 
 c = get_config()  # noqa: F821  (injected by traitlets)
@@ -18,9 +19,11 @@ c.ClearSolutions.text_stub = "JOUW ANTWOORD HIER"
 c.Execute.timeout = 120
 c.Execute.interrupt_on_timeout = True
 
-# Feedback goes to students: strip the hidden tests from it (nbgrader's default feedback shows them).
+# Feedback goes to students: strip the hidden tests from it. nbgrader's ClearHiddenTests removes their source only;
+# the traceback of a failed hidden test still quotes its lines, so those are reduced to the Dutch message first.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
+    "mlinfra.course.feedback.HideHiddenTestTracebacks",
     "nbgrader.preprocessors.ClearHiddenTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]

@@ -1,21 +1,105 @@
-import sys
+"""Shared fixtures. Each question's grading round trip runs once per test session, whatever the number of workers.
+
+The controller process makes one shared folder (``MLINFRA_TEST_SHARED``) before pytest-xdist starts its workers;
+the first test that needs a question's round trip runs it under a file lock and writes the result there, every
+other test (on any worker) reads it — the pattern pytest-xdist documents for session fixtures. Every run is
+logged, and the terminal summary prints the count per question.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from mlinfra.course import roundtrip as rt
+from mlinfra.course.registry import registry
 
-import harness  # noqa: E402
+REG = registry(Path(__file__).resolve().parents[1])
+SHARED_ENV = "MLINFRA_TEST_SHARED"
+RUN_LOG = "nbgrader-roundtrips.log"
 
 
+def _shared() -> Path:
+    return Path(os.environ[SHARED_ENV])
+
+
+def pytest_configure(config):
+    if not hasattr(config, "workerinput") and SHARED_ENV not in os.environ:
+        os.environ[SHARED_ENV] = tempfile.mkdtemp(prefix="mlinfra-tests-")
+        config._mlinfra_shared_owner = True
+
+
+def pytest_sessionfinish(session, exitstatus):
+    session.config._mlinfra_exitstatus = exitstatus
+
+
+def pytest_unconfigure(config):
+    # Course folders are kept for inspection when something failed, removed otherwise.
+    if getattr(config, "_mlinfra_shared_owner", False) and getattr(config, "_mlinfra_exitstatus", 1) == 0:
+        shutil.rmtree(_shared(), ignore_errors=True)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    log = _shared() / RUN_LOG
+    if not getattr(config, "_mlinfra_shared_owner", False) or not log.exists():
+        return
+    runs: dict[str, list[str]] = {}
+    for line in log.read_text(encoding="utf-8").splitlines():
+        slug, seconds = line.split()
+        runs.setdefault(slug, []).append(seconds)
+    summary = ", ".join(f"{slug} x{len(s)} ({'+'.join(s)} s)" for slug, s in sorted(runs.items()))
+    terminalreporter.write_line(f"nbgrader autograde round trips this session: {summary}")
+    if any(len(s) > 1 for s in runs.values()):
+        terminalreporter.write_line("WARNING: a question's round trip ran more than once", red=True)
+    if exitstatus:
+        terminalreporter.write_line(f"course folders kept for inspection in {_shared()}")
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist turns xdist_group marks into node-id suffixes
 def pytest_collection_modifyitems(items):
-    # Tests of one question share one (expensive) nbgrader round trip: keep them on one xdist worker.
+    # Tests of one question's round trip wait for the same run: keep them on one worker (--dist loadgroup).
     for item in items:
         slug = getattr(item, "callspec", None) and item.callspec.params.get("slug")
-        if slug:
+        if slug and "roundtrip" in item.fixturenames:
             item.add_marker(pytest.mark.xdist_group(slug))
 
 
-@pytest.fixture(params=harness.all_slugs())
-def slug(request):
+@pytest.fixture(params=REG.slugs)
+def slug(request) -> str:
     return request.param
+
+
+@pytest.fixture
+def question(slug):
+    return REG.question(slug)
+
+
+@pytest.fixture
+def roundtrip(question) -> rt.RoundTrip:
+    """The question's round trip: run by the first test that asks (under a lock), read by all others."""
+    shared = _shared()
+    result, failure = shared / f"roundtrip-{question.slug}.json", shared / f"roundtrip-{question.slug}.error"
+    with FileLock(str(shared / f"roundtrip-{question.slug}.lock")):
+        if failure.exists():
+            pytest.fail(
+                f"the round trip of {question.slug} failed earlier in this session:\n"
+                f"{failure.read_text(encoding='utf-8')}"
+            )
+        if not result.exists():
+            log = shared / RUN_LOG
+            ran = log.read_text(encoding="utf-8").split() if log.exists() else []
+            assert question.slug not in ran, f"{question.slug}: round trip would run a second time"
+            try:
+                trip = rt.run(question, shared / f"course-{question.slug}")
+            except Exception as exc:
+                failure.write_text(str(exc)[-8000:], encoding="utf-8")
+                raise
+            trip.save(result)
+            with open(log, "a", encoding="utf-8") as fh:
+                fh.write(f"{question.slug} {trip.seconds}\n")
+        return rt.RoundTrip.load(result)

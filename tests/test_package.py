@@ -1,4 +1,5 @@
 """The helper package: reproducibility, clear Dutch errors on bad input, quiet test cells."""
+
 import sys
 import warnings
 
@@ -72,7 +73,7 @@ def test_parameter_and_grad_vectors():
 def test_quiet_silences_warnings_and_stderr(capsys):
     """Inside quiet() neither a warning nor a stderr write reaches the real stderr."""
     with quiet() as captured:
-        warnings.warn("noisy", UserWarning)
+        warnings.warn("noisy", UserWarning, stacklevel=1)
         print("bar", file=sys.stderr)
     assert capsys.readouterr().err == ""
     assert "bar" in captured.getvalue()

@@ -1,31 +1,32 @@
 """release/ holds no solution code, no model answers and no hidden tests."""
+
 import nbformat
 
-import harness
+from mlinfra.course import classroom
 
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "BEGIN MARK SCHEME")
 
 
-def test_release_has_no_markers(slug):
+def test_release_has_no_markers(question):
     """The student notebook contains none of nbgrader's solution or hidden-test markers."""
-    text = harness.release_nb(slug).read_text(encoding="utf-8")
+    text = question.release_nb.read_text(encoding="utf-8")
     found = [m for m in MARKERS if m in text]
-    assert not found, f"release/{slug} contains {found}"
+    assert not found, f"{question.release_rel} contains {found}"
 
 
-def test_release_has_no_solution_or_hidden_lines(slug):
+def test_release_has_no_solution_or_hidden_lines(question):
     """No distinctive line of a solution, model answer or hidden test appears in the student notebook."""
-    secret = harness.secret_lines(slug)
-    assert secret, f"{slug}: no solution or hidden-test blocks found in source/"
-    nb = nbformat.read(harness.release_nb(slug), as_version=4)
+    secret = classroom.secret_lines(question)
+    assert secret, f"{question.slug}: no solution or hidden-test blocks found in the source notebook"
+    nb = nbformat.read(question.release_nb, as_version=4)
     release_lines = {ln.strip() for c in nb.cells for ln in c.source.splitlines()}
     leaked = sorted(secret & release_lines)
-    assert not leaked, f"release/{slug} leaks: {leaked[:5]}"
+    assert not leaked, f"{question.release_rel} leaks: {leaked[:5]}"
 
 
-def test_release_has_stubs_and_no_outputs(slug):
+def test_release_has_stubs_and_no_outputs(question):
     """Every solution cell in the release is a Dutch stub, and no cell carries outputs."""
-    nb = nbformat.read(harness.release_nb(slug), as_version=4)
+    nb = nbformat.read(question.release_nb, as_version=4)
     for cell in nb.cells:
         if cell.cell_type == "code":
             assert not cell.outputs and cell.execution_count is None

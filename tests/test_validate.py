@@ -2,10 +2,11 @@
 
 `nbgrader validate` exits 0 even when validation fails, so this uses nbgrader's Python API.
 """
+
 import nbformat
 from nbgrader.validator import Validator
 
-import harness
+from mlinfra.course import classroom
 
 
 def _validate(nb, tmp_path):
@@ -14,16 +15,18 @@ def _validate(nb, tmp_path):
     return Validator().validate(str(path))
 
 
-def test_correct_notebook_validates(slug, tmp_path):
+def test_correct_notebook_validates(question, tmp_path):
     """The release notebook filled in with the reference solutions passes every visible test in validate."""
-    results = _validate(harness.make_submission(slug, {}), tmp_path)
-    assert not results, f"{slug}: validate reports {[(k, [c.get('raw_error', '')[:200] for c in v]) for k, v in results.items()]}"
+    results = _validate(classroom.make_submission(question, {}), tmp_path)
+    assert not results, (
+        f"{question.slug}: validate reports "
+        f"{[(k, [c.get('raw_error', '')[:200] for c in v]) for k, v in results.items()]}"
+    )
 
 
-def test_blank_notebook_fails_validation(slug, tmp_path):
+def test_blank_notebook_fails_validation(question, tmp_path):
     """The untouched release notebook fails validation (no test passes trivially for a student)."""
-    results = _validate(nbformat.read(harness.release_nb(slug), as_version=4), tmp_path)
-    assert results.get("failed"), f"{slug}: the blank notebook validates"
-    failing = len(results["failed"])
-    assert failing >= len(harness.autograded_tests(slug)), (
-        f"{slug}: only {failing} cells fail in validate for {len(harness.autograded_tests(slug))} tests")
+    results = _validate(nbformat.read(question.release_nb, as_version=4), tmp_path)
+    assert results.get("failed"), f"{question.slug}: the blank notebook validates"
+    failing, tests = len(results["failed"]), len(classroom.autograded_tests(question))
+    assert failing >= tests, f"{question.slug}: only {failing} cells fail in validate for {tests} tests"

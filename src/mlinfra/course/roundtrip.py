@@ -1,0 +1,80 @@
+"""One question's grading round trip: a whole demo class autograded by nbgrader in a single run.
+
+The class: the reference solution (and repeated copies of it, to prove grading is stable), the blank release, one
+student per wrong answer, a student who deleted a test cell and one whose kernel dies. Everything the round-trip
+tests assert is read from this one run, so each question costs one ``nbgrader autograde`` per test session.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import nbformat
+
+from mlinfra.course.classroom import (
+    Classroom,
+    autograded_tests,
+    demo_class,
+    make_submission,
+    reference_solutions,
+)
+from mlinfra.course.registry import Question
+
+SOLUTION_RUNS = 5  # the solution is graded this many times in one round trip
+DELETER, KILLER = "deleter", "killer"
+
+
+def solution_copies() -> list[str]:
+    return ["solution", *(f"solution-run{i}" for i in range(2, SOLUTION_RUNS + 1))]
+
+
+@dataclass
+class RoundTrip:
+    slug: str
+    course_dir: str
+    scores: dict[str, dict[str, float]]  # student → grade_id → score (graded students only)
+    errors: dict[str, dict[str, str]]  # student → cell → error text
+    ungraded: list[str]  # students nbgrader produced no graded notebook for
+    deleted_cell: str  # the test cell the deleter removed
+    seconds: float
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(asdict(self), indent=1, sort_keys=True), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> RoundTrip:
+        return cls(**json.loads(path.read_text(encoding="utf-8")))
+
+
+def roundtrip_class(q: Question) -> tuple[dict[str, nbformat.NotebookNode], str]:
+    """The students of a round trip and the test cell the deleter removes."""
+    students = demo_class(q)
+    for name in solution_copies()[1:]:
+        students[name] = nbformat.read(q.source_nb, as_version=4)
+    victim = next(iter(autograded_tests(q)))
+    deleter = make_submission(q, {})
+    deleter.cells = [c for c in deleter.cells if c.metadata.get("nbgrader", {}).get("grade_id") != victim]
+    students[DELETER] = deleter
+    first_solution = next(iter(reference_solutions(q)))
+    students[KILLER] = make_submission(q, {first_solution: "import os\nos._exit(1)"})
+    return students, victim
+
+
+def run(q: Question, folder: Path) -> RoundTrip:
+    """Build the class in a fresh course ``folder``, autograde it once, generate feedback, read the gradebook."""
+    start = time.perf_counter()
+    room = Classroom(q.root, folder)
+    room.add_assignment(q)
+    students, victim = roundtrip_class(q)
+    for student, nb in students.items():
+        room.submit(q, student, nb)
+    ungraded = room.autograde(q)
+    scores = room.scores(q)
+    room.generate_feedback(q)
+    errors = {s: room.errors_in(q, s) for s in scores}
+    return RoundTrip(
+        q.slug, str(room.dir), scores, errors, sorted(ungraded), victim, round(time.perf_counter() - start, 1)
+    )
