@@ -32,7 +32,7 @@ lab: install build
 ## make test: set up and run every test (lint, package, build sync, execution, nbgrader round trips, leaks)
 ## Each question's nbgrader round trip runs once per session (tests/conftest.py); the summary line counts them.
 test: install
-	$(PY) -m pytest -n $(WORKERS) --dist loadgroup --durations=15 $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(WORKERS) --durations=15 $(PYTEST_ARGS)
 
 ## make build: notebooks/*.py -> source/ -> release/ (and the README table); deterministic
 build: install

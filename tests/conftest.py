@@ -9,6 +9,7 @@ logged, and the terminal summary prints the count per question.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -60,13 +61,31 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         terminalreporter.write_line(f"course folders kept for inspection in {_shared()}")
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist turns xdist_group marks into node-id suffixes
 def pytest_collection_modifyitems(items):
-    # Tests of one question's round trip wait for the same run: keep them on one worker (--dist loadgroup).
-    for item in items:
-        slug = getattr(item, "callspec", None) and item.callspec.params.get("slug")
-        if slug and "roundtrip" in item.fixturenames:
-            item.add_marker(pytest.mark.xdist_group(slug))
+    # The round trips are the longest work: start them first (same order on every worker).
+    items.sort(key=lambda item: 0 if _roundtrip_scope(item.nodeid) else 1)
+
+
+def _roundtrip_scope(nodeid: str) -> str | None:
+    """The question whose round trip a test of test_grading.py reads, from its node id."""
+    m = re.search(r"test_grading\.py::\w+\[(q\d\d_[a-z0-9_]+)", nodeid)
+    return m.group(1) if m else None
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """Send all tests of one question's round trip to the same worker, spread everything else.
+
+    (pytest-xdist's ``--dist loadgroup`` would do this, but its ``xdist_group`` marks have no effect on pytest 9:
+    xdist renames ``item._nodeid``, which pytest 9 no longer reads. The file lock above keeps the round trip
+    single either way; this only keeps a second worker from waiting on it.)
+    """
+    from xdist.scheduler import LoadScopeScheduling
+
+    class QuestionScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _roundtrip_scope(nodeid) or nodeid
+
+    return QuestionScheduling(config, log)
 
 
 @pytest.fixture(params=REG.slugs)

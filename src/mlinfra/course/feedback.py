@@ -10,6 +10,7 @@ and message — the Dutch hint the test author wrote — and a note that the tes
 from __future__ import annotations
 
 from nbconvert.preprocessors import Preprocessor
+from traitlets import Bool
 
 HIDDEN_MARKER = "BEGIN HIDDEN TESTS"
 NOTE = "(Deze test bevat verborgen controles; hun code wordt in de feedback niet getoond.)"
@@ -17,6 +18,8 @@ NOTE = "(Deze test bevat verborgen controles; hun code wordt in de feedback niet
 
 class HideHiddenTestTracebacks(Preprocessor):
     """Reduce error outputs of test cells with hidden tests to ``ename: evalue`` plus a Dutch note."""
+
+    enabled = Bool(True, help="nbconvert preprocessors are off unless enabled").tag(config=True)
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type == "code" and HIDDEN_MARKER in cell.source:
