@@ -1,5 +1,4 @@
 """Reproducibility and run-mode helpers shared by every notebook."""
-
 from __future__ import annotations
 
 import os
