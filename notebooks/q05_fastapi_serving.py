@@ -144,12 +144,13 @@ print(f"HEAVY = {HEAVY}, torch-threads = {torch.get_num_threads()}, MAX_UPLOAD_B
 # %% [markdown]
 # ## Het model en de data
 #
-# We trainen `tiny_cnn` een paar honderd stappen op 1000 gegenereerde plaatjes en bewaren 200 plaatjes als testset.
+# We trainen `tiny_cnn` kort op 1000 gegenereerde plaatjes en bewaren 200 plaatjes als testset.
 # Dit getrainde `model` serveren we in alle demo's.
 
 # %%
-X, y = make_shapes(1200, seed=0)
-X_train, y_train, X_test, y_test = X[:1000], y[:1000], X[1000:], y[1000:]
+num_train, num_test = (1000, 200) if HEAVY else (200, 40)
+X, y = make_shapes(num_train + num_test, seed=0)
+X_train, y_train, X_test, y_test = X[:num_train], y[:num_train], X[num_train:], y[num_train:]
 g = seed_everything(0)
 model = tiny_cnn()
 optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
@@ -165,7 +166,8 @@ model.eval()
 with torch.no_grad():
     test_acc = (model(X_test).argmax(1) == y_test).float().mean().item()
 model.train()  # as load_model(...) in the fragment would hand it over: a freshly built module is in train mode
-print(f"{num_steps} trainingsstappen; accuracy op de testset in eval-modus: {test_acc:.3f}")
+print(f"{num_steps} trainingsstappen op {num_train} plaatjes; accuracy op {num_test} testplaatjes in eval-modus: "
+      f"{test_acc:.3f}")
 
 fig, axes = plt.subplots(1, 8, figsize=(8, 1.6))
 for ax, img, label in zip(axes, X_test, y_test.tolist()):
@@ -292,17 +294,19 @@ for name, acc in rows:
 
 # %%
 seed_everything(0)
+num_requests = 20 if HEAVY else 5
 served = served_copy()
 bn = served[1]  # the first BatchNorm2d
 mean_before, tracked_before = bn.running_mean.clone(), bn.num_batches_tracked.item()
 with running_server(demo_app(served, no_grad=True)) as server:
-    result = run_load(server.url + "/predict", num_requests=20, concurrency=1, files=png_upload(png))
+    result = run_load(server.url + "/predict", num_requests=num_requests, concurrency=1, files=png_upload(png))
 preds = [b["pred"] for b in result.bodies]
 with torch.no_grad():
     eval_pred = copy.deepcopy(served).eval()(transform(png)).argmax().item()
 print(f"eval-voorspelling voor dit plaatje: {eval_pred} ({CLASSES[eval_pred]})")
-print(f"20 requests in train-modus gaven: {preds}")
-print(f"  → {len(set(preds))} verschillende antwoorden, {sum(p == eval_pred for p in preds)}/20 gelijk aan eval")
+print(f"{num_requests} requests in train-modus gaven: {preds}")
+print(f"  → {len(set(preds))} verschillende antwoorden, {sum(p == eval_pred for p in preds)}/{num_requests} gelijk "
+      "aan eval")
 print(f"num_batches_tracked van BatchNorm: {tracked_before} (na de training) → {bn.num_batches_tracked.item()}")
 print(f"running_mean verschoven met max {(bn.running_mean - mean_before).abs().max():.4f}")
 
@@ -311,7 +315,7 @@ print(f"running_mean verschoven met max {(bn.running_mean - mean_before).abs().m
 # hetzelfde plaatje krijgt bij herhaalde requests verschillende antwoorden. Ook zonder Dropout (derde rij) blijft de
 # accuracy laag: BatchNorm normaliseert in train-modus elk plaatje met zijn *eigen* statistieken (een batch van 1)
 # in plaats van met de running statistieken uit de training. Én elke request verandert het model: 20 requests
-# verhoogden `num_batches_tracked` met 20 en verschoven `running_mean`. Wie later `eval()` aanzet, heeft een model dat
+# verhoogden `num_batches_tracked` met 20 en verschoven `running_mean` (tijdens het nakijken zijn het er 5). Wie later `eval()` aanzet, heeft een model dat
 # door het verkeer van zijn klanten is bijgesteld. Het antwoordmodel noemt dit terecht.
 
 # %% [markdown]
@@ -402,7 +406,7 @@ for name, is_async in (("def", False), ("async def", True)):
     served = served_copy()
     calls = watch(served)
     with running_server(demo_app(served, eval_mode=True, no_grad=True, async_endpoint=is_async)) as server:
-        run_load(server.url + "/predict", num_requests=16, concurrency=8, files=png_upload(png))
+        run_load(server.url + "/predict", num_requests=16 if HEAVY else 8, concurrency=8, files=png_upload(png))
     threads_seen[name] = {c["thread_id"] for c in calls}
     print(f"{name + ' predict':<18}: model draaide in {len(threads_seen[name])} verschillende thread(s), "
           f"met de naam {sorted({c['thread'] for c in calls})}")
@@ -426,7 +430,7 @@ for concurrency in (1, 8):
         served = served_copy()
         served.load_state_dict(start_state)
         with running_server(demo_app(served, no_grad=True)) as server:
-            run_load(server.url + "/predict", num_requests=24, concurrency=concurrency,
+            run_load(server.url + "/predict", num_requests=24 if HEAVY else 8, concurrency=concurrency,
                      request_for=lambda i: {"files": png_upload(uploads[i])})
         final[concurrency, run] = served[1].running_mean.clone()
 for concurrency in (1, 8):
@@ -477,7 +481,7 @@ for name, is_async in (("def", False), ("async def", True)):
 
 # %%
 cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-settings = sorted({1, cores, 2 * cores})
+settings = sorted({1, cores, 2 * cores}) if HEAVY else [1, 2 * cores]
 num_requests = 16 if HEAVY else 4
 sweep = []
 try:
@@ -514,9 +518,9 @@ ax.legend()
 plt.show()
 for concurrency in (1, 8):
     at = {r["threads"]: r for r in sweep if r["concurrency"] == concurrency}
-    print(f"Gemeten, {concurrency} tegelijk: p95 met {cores} thread(s) {at[cores]['p95']:.0f} ms, met {2 * cores} "
-          f"thread(s) {at[2 * cores]['p95']:.0f} ms; beste instelling: "
-          f"{min(at.values(), key=lambda r: r['p95'])['threads']} thread(s).")
+    best = min(at.values(), key=lambda r: r["p95"])
+    print(f"Gemeten, {concurrency} tegelijk: p95 met {settings[-1]} torch-threads {at[settings[-1]]['p95']:.0f} ms; "
+          f"het laagst met {best['threads']} torch-thread(s): {best['p95']:.0f} ms.")
 
 # %% [markdown]
 # **Conclusie:** de kolom "rekenthreads" laat zien hoeveel threads er tegelijk willen rekenen: requests ×

@@ -81,7 +81,11 @@ def running_server(app, *, startup_timeout: float = 10.0, shutdown_timeout: floa
                             timeout_graceful_shutdown=max(1, int(shutdown_timeout / 2)),
                             limit_concurrency=limit_concurrency)
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=f"uvicorn-{port}", daemon=True)
+    def serve() -> None:
+        with contextlib.suppress(SystemExit):  # uvicorn exits with SystemExit(3) when the lifespan start-up fails
+            server.run(sockets=[sock])
+
+    thread = threading.Thread(target=serve, name=f"uvicorn-{port}", daemon=True)
     try:
         thread.start()
         deadline = time.monotonic() + startup_timeout
