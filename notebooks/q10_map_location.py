@@ -24,7 +24,7 @@
 # **Tijd:** ongeveer 35 minuten. Alles draait op de CPU, zonder downloads. Heeft je machine wél een GPU, dan draait
 # het notebook de GPU-stukken ook; zonder GPU zegt het steeds wat het overslaat.
 #
-# In de code gebruiken we de vaste namen `model`, `optimizer`, `loss_fn`, `X`/`y` en `lr`.
+# In de code gebruiken we de vaste namen `model`, `optimizer` en `device`.
 
 # %% [markdown]
 # ## Opzet
@@ -151,10 +151,24 @@ print(f"\nstorages per tag: {dict(collections.Counter(r['location'] for r in rec
 # ### Hoe is dit bestand gemaakt zonder GPU?
 #
 # Met `torch.serialization.register_package(priority, tagger, deserializer)` kun je een eigen tagger registreren.
-# `mlinfra.cuda_fixture.cuda_tagging` registreert er tijdelijk één (prioriteit 0, dus vóór de ingebouwde
-# `'cpu'`-tagger) die gekozen CPU-storages `'cuda:0'` of `'cuda:1'` noemt, en haalt hem in een `finally` weer weg.
+# `mlinfra.cuda_fixture.cuda_tagging` registreert er tijdelijk één, met prioriteit 0, dus vóór de ingebouwde
+# `'cpu'`-tagger (prioriteit 10). De kern:
+#
+# ```python
+# def tagger(storage):
+#     if storage.device.type == "cpu":
+#         return tags.get(storage.data_ptr())  # 'cuda:0', 'cuda:1', of None: dan beslist de gewone 'cpu'-tagger
+#
+# serialization.register_package(0, tagger, lambda storage, location: None)  # de deserializer doet nooit iets
+# try:
+#     torch.save(checkpoint, pad)
+# finally:
+#     ...  # onze tagger weer uit serialization._package_registry halen
+# ```
+#
 # PyTorch kent geen "unregister", en een achtergebleven tagger zou **elke** latere `torch.save` in je sessie
-# CUDA-tags geven. Daarom maken we het bestand bovendien in een apart Python-proces. Hieronder controleren we dat er
+# CUDA-tags geven. Daarom haalt `cuda_tagging` hem in `finally` weer weg, en is het meegeleverde bestand gemaakt met
+# `python -m mlinfra.cuda_fixture checkpoint_cuda.pt`, in een eigen Python-proces. Hieronder controleren we dat er
 # niets achterblijft.
 
 # %%
@@ -177,8 +191,8 @@ if HEAVY:  # a fresh Python process takes about two seconds: only for a reader
 
 # %% [markdown]
 # **Conclusie:** binnen het blok krijgt de tensor de tag `cuda:0`, erna weer `cpu`, en de registry is na afloop
-# gelijk aan ervoor: de tagger lekt niet naar de rest van je sessie. (De opdracht
-# `python -m mlinfra.cuda_fixture checkpoint_cuda.pt` maakt het meegeleverde bestand opnieuw.)
+# gelijk aan ervoor: de tagger lekt niet naar de rest van je sessie. Het bestand opnieuw maken in een eigen proces
+# geeft dezelfde tags (als lezer zie je die regel hierboven; tijdens het nakijken wordt hij overgeslagen).
 
 # %% [markdown]
 # ## Demo 3 — Elke vorm van `map_location`
@@ -618,7 +632,7 @@ with quiet():
 # 2. *Foutvoorbeeld:* een op de GPU opgeslagen checkpoint laden op een machine zonder CUDA geeft
 #    `RuntimeError: Attempting to deserialize object on a CUDA device but torch.cuda.is_available() is False. If you
 #    are running on a CPU-only machine, please use torch.load with map_location=torch.device('cpu') to map your
-#    storages to the CPU.` (Ook genoeg: `cuda:1` laden op een machine met één GPU, met de `device_count`-fout.)
+#    storages to the CPU.`
 # 3. *Nut en vormen:* `map_location` kiest het device tijdens het laden, per storage, vóór er een tensor op het
 #    opgeslagen device wordt gemaakt: een string/`torch.device` (alles naar één device), een dict dat tags vertaalt
 #    (`{'cuda:1': 'cuda:0'}`), of een functie `f(storage, location)`. Na het laden kopieert `load_state_dict` naar

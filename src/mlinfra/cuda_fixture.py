@@ -117,15 +117,17 @@ def make_fixture_in_subprocess(path: str | os.PathLike, timeout: float = 120) ->
 
 
 def find_fixture(folder: str | os.PathLike = ".") -> tuple[Path, str]:
-    """The shipped fixture next to the notebook; regenerated into a temp dir (in a subprocess) when it is missing.
+    """The shipped fixture next to the notebook; regenerated into a temp dir when it is missing.
 
+    Regenerating happens in this process (milliseconds; a subprocess costs seconds, too slow for nbgrader's
+    validate timeout) inside :func:`cuda_tagging`, which restores the registry before returning.
     Returns ``(path, how)`` where ``how`` says which of the two happened, for the notebook to print.
     """
     shipped = Path(folder) / FIXTURE_NAME
     if shipped.is_file():
         return shipped, "meegeleverd"
     target = Path(tempfile.mkdtemp(prefix="q10-fixture-")) / FIXTURE_NAME
-    return make_fixture_in_subprocess(target), "opnieuw gemaakt (niet gevonden naast het notebook)"
+    return make_fixture(target), "opnieuw gemaakt in een tijdelijke map (niet gevonden naast het notebook)"
 
 
 class _Opaque:
