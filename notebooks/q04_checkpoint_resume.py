@@ -50,6 +50,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+import torch._dynamo  # noqa: F401 (torch.optim imports it on the first optimizer: pay it here)
 from torch import nn
 
 from mlinfra import HEAVY, seed_everything
