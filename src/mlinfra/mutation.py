@@ -1,0 +1,520 @@
+"""Grade a pytest suite by mutation: run it against a correct implementation and against faulty ones.
+
+A *suite* is the source text of a pytest file whose tests receive the implementation under test through the fixture
+``dataset_cls`` (a ``DigitsDataset``-like class) and a fresh tiny copy of the shipped digits through ``tiny_digits``.
+An *implementation* is the source text of a module that defines ``class DigitsDataset``.
+
+:func:`run_suite` runs the suite against all implementations in ONE ``pytest`` subprocess (importing torch costs about
+a second; one process per implementation would cost that every time), with
+
+- a wall-clock and a CPU-time limit per test phase (``SIGALRM``/``SIGPROF``, POSIX) and one for the whole run (the process group is killed);
+- implementations under random module names, in a shuffled order after the baseline, so a test cannot tell which one
+  it is looking at from a name or a position;
+- nothing on the caller's stdout/stderr: pytest's output is captured and summarised in the :class:`SuiteReport`;
+- a per-process cache keyed by the SHA-256 of (suite, baseline, implementation), so graded notebook cells that ask
+  again for a result they share with an earlier cell do not start a new process, while a changed suite or a changed
+  implementation is always run afresh. Results live only in this process's memory.
+
+The baseline (the correct implementation) runs first. If any test fails on it, the suite is not trustworthy: the other
+implementations are skipped and none counts as caught. A mutant is *caught* when the suite is green on the baseline and
+at least one test fails (or errors, or times out) on the mutant.
+
+Threat model: a careless suite (crashes on import, hangs, asserts nothing, fails on the correct code) scores what it
+deserves without breaking the caller. Deliberate forgery from inside the kernel or the test process (monkeypatching
+this module, reading the generated files) cannot be prevented by any in-notebook grader; it stays visible in the
+submitted test code.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import linecache
+import os
+import random
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+#: Imports every suite may rely on without writing them (the notebook's setup cell has the same ones).
+SUITE_HEADER = '''\
+import csv
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from torch.utils.data import DataLoader
+'''
+
+#: The rows of the tiny data set: positions in the shipped ``labels.csv`` (0000.png..0011.png: the digits 0..9, then
+#: 0 and 1 again), deliberately NOT in file-name order, so "row i is the i-th file of the folder" is visibly wrong.
+TINY_ROWS: tuple[int, ...] = (7, 2, 10, 0, 5, 9, 11, 3, 1, 8, 4, 6)
+
+
+@dataclass(frozen=True)
+class TinyDigits:
+    """A tiny digits folder: ``root/images/*.png`` and ``root/labels.csv``; row ``i`` is (filenames[i], labels[i])."""
+
+    root: Path
+    filenames: tuple[str, ...]
+    labels: tuple[int, ...]
+
+
+def make_tiny_digits(dest: str | Path, indices: tuple[int, ...] = TINY_ROWS) -> TinyDigits:
+    """Copy a few shipped digit PNGs into ``dest/images`` and write ``dest/labels.csv`` with rows in that order.
+
+    ``indices`` are positions in the shipped ``labels.csv`` (0..1796), each at most once.
+    """
+    from mlinfra.data import digits_root
+
+    dest = Path(dest)
+    src = digits_root()
+    with open(src / "labels.csv", newline="", encoding="utf-8") as f:
+        shipped = list(csv.reader(f))[1:]
+    if (not isinstance(indices, (tuple, list)) or not indices
+            or any(isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < len(shipped) for i in indices)):
+        raise ValueError(f"indices moet een niet-lege rij posities 0..{len(shipped) - 1} in de meegeleverde "
+                         f"labels.csv zijn, niet {indices!r}")
+    if len(set(indices)) != len(indices):
+        raise ValueError("indices bevat dubbele posities; elke afbeelding mag maar één keer voorkomen")
+    (dest / "images").mkdir(parents=True, exist_ok=True)
+    filenames, labels = [], []
+    for position in indices:
+        name, label = shipped[position]
+        shutil.copyfile(src / "images" / name, dest / "images" / name)
+        filenames.append(name)
+        labels.append(int(label))
+    with open(dest / "labels.csv", "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(["filename", "label"])
+        writer.writerows(zip(filenames, labels))
+    return TinyDigits(dest, tuple(filenames), tuple(labels))
+
+
+# --- Implementations ----------------------------------------------------------------------------------------------
+
+#: First lines of every implementation module: mutants subclass the correct data set and change one thing.
+IMPL_HEADER = "from pathlib import Path\n\nimport torch\n\nfrom mlinfra.data import DigitsDataset as Reference\n\n\n"
+
+
+def reference_source() -> str:
+    """Module source of the baseline: :class:`mlinfra.data.DigitsDataset` itself, under a neutral subclass."""
+    return IMPL_HEADER + 'class DigitsDataset(Reference):\n    """The data set under test."""\n'
+
+
+# --- Collecting a suite from notebook cells -------------------------------------------------------------------------
+
+def collect_suite(namespace: Mapping[str, object], prefix: str = "test_") -> str:
+    """The source of the notebook cell(s) that define the functions named ``test_*`` in ``namespace``.
+
+    In Jupyter every cell is compiled under its own file name and kept in ``linecache``, so the whole cell comes back:
+    imports, helpers and fixtures defined next to the tests included. Outside Jupyter each test function's own source
+    is used. Cells appear in the order their first test was defined.
+    """
+    import inspect
+
+    sources: dict[str, str] = {}
+    for name, obj in list(namespace.items()):
+        code = getattr(obj, "__code__", None)
+        if not name.startswith(prefix) or code is None or not callable(obj):
+            continue
+        filename = code.co_filename
+        if filename in sources:
+            continue
+        if "ipykernel_" in filename or filename.startswith("<ipython-input"):
+            sources[filename] = "".join(linecache.getlines(filename))
+        else:
+            try:
+                sources[filename + name] = inspect.getsource(obj)
+            except (OSError, TypeError):
+                continue
+    text = "\n\n".join(s.strip("\n") for s in sources.values() if s.strip())
+    if not text:
+        raise ValueError(f"Geen testfuncties gevonden: definieer in de oefencel functies waarvan de naam met "
+                         f"{prefix!r} begint (en voer die cel uit).")
+    return text + "\n"
+
+
+# --- Results ----------------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ImplResult:
+    """What the suite did on one implementation."""
+
+    name: str
+    collected: int = 0
+    passed: int = 0
+    failed: tuple[str, ...] = ()  # "test name: first line of the failure", one per failing test
+    skipped: int = 0
+    error: str | None = None  # collection error, time-out of the whole run, forbidden text, ...
+
+    @property
+    def green(self) -> bool:
+        """Every test ran and passed (at least one test ran)."""
+        return self.error is None and not self.failed and self.passed > 0
+
+    @property
+    def red(self) -> bool:
+        """At least one test failed or errored on this implementation."""
+        return bool(self.failed)
+
+
+@dataclass
+class SuiteReport:
+    """The results of one suite on a baseline and its mutants (see :func:`run_suite`)."""
+
+    baseline: str
+    results: dict[str, ImplResult] = field(default_factory=dict)
+    stdout: str = ""
+
+    @property
+    def green_on_baseline(self) -> bool:
+        return self.results[self.baseline].green
+
+    def caught(self, name: str) -> bool:
+        """True when the suite is green on the baseline and at least one test fails on implementation ``name``."""
+        if name not in self.results:
+            raise KeyError(f"onbekende implementatie {name!r}; bekend: {sorted(self.results)}")
+        if name == self.baseline:
+            raise ValueError("de baseline kan niet 'gevangen' worden; vraag green_on_baseline")
+        return self.green_on_baseline and self.results[name].red
+
+    def summary(self, names: list[str] | None = None) -> str:
+        """A small table for students: per implementation passed/failed and whether it was caught.
+
+        ``names`` limits the table to those implementations (e.g. to keep hidden mutants out of a student's view).
+        """
+        lines = [f"{'implementatie':<28}{'geslaagd':>9}{'gefaald':>9}  oordeel"]
+        for name, r in self.results.items():
+            if names is not None and name not in names:
+                continue
+            if name == self.baseline:
+                verdict = "groen: goed" if r.green else "NIET groen: je tests keuren de correcte code af"
+            else:
+                verdict = "gevangen" if self.caught(name) else "niet gevangen"
+            if r.error:
+                verdict += f" ({r.error})"
+            lines.append(f"{name:<28}{r.passed:>9}{len(r.failed):>9}  {verdict}")
+        base = self.results[self.baseline]
+        for failure in base.failed[:8]:
+            lines.append(f"  faalt op de correcte code: {failure}")
+        return "\n".join(lines)
+
+
+# --- Running ------------------------------------------------------------------------------------------------------
+
+_CACHE: dict[tuple[str, str, str], ImplResult] = {}
+_RUN_COUNT = [0]  # subprocesses started by this process (for tests and for the curious)
+
+_CONFTEST = r'''
+"""Generated by mlinfra.mutation: fixtures for the suite and a reporter that writes one JSON line per test phase."""
+import importlib
+import json
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from mlinfra.mutation import make_tiny_digits
+
+_HERE = Path(__file__).resolve().parent
+_SPEC = json.loads((_HERE / "run.json").read_text(encoding="utf-8"))
+(_HERE / "run.json").unlink()
+_IMPLS = _SPEC["impls"]  # module names, the baseline first
+_BASELINE = _IMPLS[0]
+_PHASE_WALL = float(_SPEC["phase_wall"])  # seconds of wall-clock time per test phase (setup, call)
+_PHASE_CPU = float(_SPEC["phase_cpu"])  # seconds of CPU time per test phase: a busy loop, even on a loaded machine
+_OUT = open(_HERE / _SPEC["results"], "a", encoding="utf-8")
+_ITEM_IMPL = {}
+_STATE = {"baseline_failed": False}
+del _SPEC
+
+
+def _emit(record):
+    _OUT.write(json.dumps(record) + "\n")
+    _OUT.flush()
+
+
+@pytest.fixture(scope="module", params=_IMPLS)
+def dataset_cls(request):
+    """The DigitsDataset implementation under test."""
+    return importlib.import_module(request.param).DigitsDataset
+
+
+@pytest.fixture
+def tiny_digits(tmp_path):
+    """A fresh folder with 12 shipped digits; labels.csv rows are not in file-name order."""
+    return make_tiny_digits(tmp_path / "digits")
+
+
+def pytest_collection_modifyitems(session, config, items):
+    order = {name: i for i, name in enumerate(_IMPLS)}
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        _ITEM_IMPL[item.nodeid] = callspec.params.get("dataset_cls") if callspec else None
+    items.sort(key=lambda it: order.get(_ITEM_IMPL[it.nodeid], -1))
+    for item in items:
+        _emit({"collected": item.nodeid, "impl": _ITEM_IMPL[item.nodeid],
+               "test": item.originalname if hasattr(item, "originalname") else item.name})
+
+
+def pytest_collectreport(report):
+    if report.failed:
+        _emit({"collect_error": str(report.longrepr)[-1500:]})
+
+
+@pytest.fixture(autouse=True)
+def _skip_after_baseline_failure(request):
+    impl = _ITEM_IMPL.get(request.node.nodeid)
+    if impl not in (None, _BASELINE) and _STATE["baseline_failed"]:
+        pytest.skip("overgeslagen: de suite faalt al op de correcte implementatie")
+
+
+def _on_timer(signum, frame):
+    kind = "rekentijd (CPU)" if signum == getattr(signal, "SIGPROF", None) else "tijd"
+    raise TimeoutError(f"deze test gebruikte meer dan de toegestane {kind}")
+
+
+def _arm():
+    if hasattr(signal, "setitimer"):
+        signal.signal(signal.SIGALRM, _on_timer)
+        signal.signal(signal.SIGPROF, _on_timer)
+        signal.setitimer(signal.ITIMER_REAL, _PHASE_WALL)
+        signal.setitimer(signal.ITIMER_PROF, _PHASE_CPU)
+
+
+def _disarm():
+    if hasattr(signal, "setitimer"):
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.setitimer(signal.ITIMER_PROF, 0)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item):
+    _arm()
+    try:
+        yield
+    finally:
+        _disarm()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    _arm()
+    try:
+        yield
+    finally:
+        _disarm()
+
+
+def _warm_up():
+    """Load the baseline once before any test: lazy imports (torchvision, PIL plugins) then cost no test time."""
+    import tempfile
+
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            tiny = make_tiny_digits(Path(folder), (0,))
+            importlib.import_module(_BASELINE).DigitsDataset(tiny.root)[0]
+    except Exception:  # the tests themselves will show what is wrong
+        pass
+
+
+_warm_up()
+
+
+def pytest_runtest_logreport(report):
+    impl = _ITEM_IMPL.get(report.nodeid)
+    message = ""
+    if report.failed:
+        crash = getattr(report.longrepr, "reprcrash", None)
+        message = crash.message if crash is not None else str(report.longrepr)
+        message = message.strip().splitlines()[0][:300] if message.strip() else "fout"
+        if impl in (None, _BASELINE):
+            _STATE["baseline_failed"] = True
+    _emit({"nodeid": report.nodeid, "impl": impl, "when": report.when, "outcome": report.outcome,
+           "message": message})
+
+
+def pytest_sessionfinish(session, exitstatus):
+    _emit({"done": True})
+'''
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def run_suite(suite: str, implementations: Mapping[str, str], *, baseline: str = "correct",
+              timeout: float = 90.0, phase_timeout: float = 30.0, phase_cpu: float = 5.0,
+              forbidden: tuple[str, ...] = ("mlinfra",),
+              header: str = SUITE_HEADER) -> SuiteReport:
+    """Run the pytest ``suite`` (source text) against every implementation (name → module source).
+
+    ``implementations[baseline]`` is the correct one. ``timeout`` bounds the whole run (wall clock), ``phase_timeout``
+    (wall clock) and ``phase_cpu`` (CPU time, robust to a loaded machine) one test's setup or call. A suite
+    containing one of the ``forbidden`` words (by default ``mlinfra``: a suite may not use the reference code as its
+    oracle) is not run and is red on every implementation.
+    """
+    if not isinstance(suite, str) or not suite.strip():
+        raise ValueError("suite moet de broncode van een pytest-bestand zijn (een niet-lege str)")
+    if not isinstance(implementations, Mapping) or baseline not in implementations:
+        raise ValueError(f"implementations moet een dict naam → broncode zijn, met de baseline {baseline!r} erin")
+    for name, source in implementations.items():
+        if not isinstance(name, str) or not isinstance(source, str) or "class DigitsDataset" not in source:
+            raise ValueError(f"implementatie {name!r} moet broncode met 'class DigitsDataset' zijn")
+    for label, value in (("timeout", timeout), ("phase_timeout", phase_timeout), ("phase_cpu", phase_cpu)):
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
+            raise ValueError(f"{label} moet een positief aantal seconden zijn, niet {value!r}")
+
+    suite_key = _sha(f"{header}\n{suite}\n{forbidden}\n{phase_timeout}\n{phase_cpu}")
+    base_key = _sha(implementations[baseline])
+    keys = {name: (suite_key, base_key, _sha(source)) for name, source in implementations.items()}
+    report = SuiteReport(baseline=baseline)
+
+    hits = [word for word in forbidden if word in suite]
+    if hits:
+        reason = f"je tests gebruiken {hits[0]!r}; test alleen via dataset_cls en tiny_digits"
+        report.results = {name: ImplResult(name, failed=(reason,), error=reason) for name in implementations}
+        return report
+
+    todo = [name for name in implementations if keys[name] not in _CACHE]
+    if todo:
+        if baseline not in todo:  # the baseline always runs along: it decides whether the others are skipped
+            todo.insert(0, baseline)
+        fresh, report.stdout = _run_once(header + "\n" + suite, {n: implementations[n] for n in todo}, baseline,
+                                         timeout, phase_timeout, phase_cpu)
+        for name, result in fresh.items():
+            _CACHE[keys[name]] = result
+    report.results = {name: _CACHE[keys[name]] for name in [baseline, *[n for n in implementations if n != baseline]]}
+    return report
+
+
+def _run_once(test_file: str, implementations: dict[str, str], baseline: str, timeout: float,
+              phase_timeout: float, phase_cpu: float) -> tuple[dict[str, ImplResult], str]:
+    """One pytest subprocess over all ``implementations``; returns name → result and pytest's (captured) output."""
+    rng = random.Random(secrets.randbits(64))
+    modules = {name: f"impl_{secrets.token_hex(4)}" for name in implementations}
+    order = [baseline] + rng.sample([n for n in implementations if n != baseline], len(implementations) - 1)
+    results_name = f"results_{secrets.token_hex(6)}.jsonl"
+    run_dir = Path(tempfile.mkdtemp(prefix="mutation-"))
+    try:
+        for name, source in implementations.items():
+            (run_dir / f"{modules[name]}.py").write_text(source, encoding="utf-8")
+        (run_dir / "run.json").write_text(json.dumps({
+            "impls": [modules[n] for n in order], "phase_wall": phase_timeout, "phase_cpu": phase_cpu,
+            "results": results_name}),
+            encoding="utf-8")
+        (run_dir / "conftest.py").write_text(_CONFTEST, encoding="utf-8")
+        (run_dir / "pytest.ini").write_text("[pytest]\naddopts =\n", encoding="utf-8")
+        (run_dir / "test_suite.py").write_text(test_file, encoding="utf-8")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "NBGRADER"))}
+        env.update(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", PYTHONDONTWRITEBYTECODE="1", CUDA_VISIBLE_DEVICES="",
+                   OMP_NUM_THREADS="1", PYTHONWARNINGS="ignore")
+        cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
+               "--basetemp", str(run_dir / "tmp"), "test_suite.py"]
+        stdout, timed_out = _run_with_timeout(cmd, run_dir, env, timeout)
+        _RUN_COUNT[0] += 1
+        records = _read_records(run_dir / results_name)
+    finally:
+        shutil.rmtree(run_dir, ignore_errors=True)
+    by_module = {module: name for name, module in modules.items()}
+    return _tally(records, by_module, implementations, baseline, timed_out, timeout, stdout), stdout
+
+
+def _run_with_timeout(cmd: list[str], cwd: Path, env: dict[str, str], timeout: float) -> tuple[str, bool]:
+    """Run ``cmd`` with all output captured; on time-out kill its whole process group (DataLoader workers too)."""
+    posix = os.name == "posix"
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, errors="replace", start_new_session=posix)
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+        return out, False
+    except subprocess.TimeoutExpired:
+        if posix:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        else:
+            proc.kill()
+        out, _ = proc.communicate()
+        return out, True
+
+
+def _read_records(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    records = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            break  # a line cut off by a kill
+    return records
+
+
+def _tally(records: list[dict], by_module: dict[str, str], implementations: dict[str, str], baseline: str,
+           timed_out: bool, timeout: float, stdout: str) -> dict[str, ImplResult]:
+    names = list(implementations)
+    collected = {n: 0 for n in names}
+    passed = {n: 0 for n in names}
+    skipped = {n: 0 for n in names}
+    failed: dict[str, dict[str, str]] = {n: {} for n in names}
+    finished: dict[str, set[str]] = {n: set() for n in names}
+    collect_error = None
+    done = False
+    for rec in records:
+        if "collect_error" in rec:
+            collect_error = rec["collect_error"]
+        elif rec.get("done"):
+            done = True
+        elif "collected" in rec:
+            targets = [by_module[rec["impl"]]] if rec["impl"] in by_module else names
+            for n in targets:
+                collected[n] += 1
+        elif "nodeid" in rec:
+            targets = [by_module[rec["impl"]]] if rec["impl"] in by_module else names
+            test = rec["nodeid"].split("::", 1)[-1].split("[", 1)[0]
+            for n in targets:
+                if rec["outcome"] == "failed":
+                    failed[n].setdefault(test, f"{test}: {rec['message']}")
+                elif rec["when"] == "call" and rec["outcome"] == "passed":
+                    passed[n] += 1
+                elif rec["outcome"] == "skipped":
+                    skipped[n] += 1
+                if rec["when"] == "teardown":
+                    finished[n].add(rec["nodeid"])
+    out = {}
+    for n in names:
+        error = None
+        if collect_error is not None:
+            last = [ln for ln in collect_error.splitlines() if ln.strip()]
+            error = "je testbestand kan niet geladen worden: " + (last[-1][:200] if last else "?")
+        elif timed_out and (collected[n] == 0 or len(finished[n]) < collected[n]):
+            error = f"de hele run duurde langer dan {timeout:g} s"
+        elif not done and not timed_out:
+            tail = [ln for ln in stdout.splitlines() if ln.strip()]
+            error = "pytest stopte onverwacht: " + (tail[-1][:200] if tail else "geen uitvoer")
+        elif collected[n] == 0:
+            error = "geen enkele test gevonden die dataset_cls gebruikt"
+        fails = tuple(failed[n].values())
+        if error and not fails and n == baseline:
+            fails = (error,)
+        out[n] = ImplResult(n, collected[n], passed[n], fails, skipped[n], error)
+    return out
+
+
+def clear_cache() -> None:
+    """Forget every cached result (the next :func:`run_suite` call starts a process again)."""
+    _CACHE.clear()
