@@ -109,17 +109,17 @@ show_grid([reference[i][0] for i in range(20)], [reference[i][1] for i in range(
 # leert er zelfs iets van. Toch krijg je "soms verkeerde labels". Er zitten **vier** echte bugs in die je in
 # productiecode tegenkomt; lees de code eerst zelf en probeer ze te vinden voordat je verder leest.
 #
-# De cel bevat alleen definities: `read_digit` (lees één PNG zoals `DigitsDataset` dat doet) en de klasse.
+# De cel bevat alleen definities: `read_digit` (lees één PNG zoals `DigitsDataset` dat doet) en de klasse. Ze is
+# vergrendeld, omdat een test van de oefeningen haar opnieuw uitvoert.
 
-# %%
+# %% nbgrader={"grade_id": "broken_digits", "locked": true}
 def read_digit(path: Path) -> torch.Tensor:
     """One PNG as a float32 tensor of shape (1, H, W) in [0, 1], decoded exactly like DigitsDataset."""
     from PIL import Image
-    from torchvision.transforms.v2 import functional as F
 
     with Image.open(path) as pil_image:
-        pil_image = pil_image.convert("L")
-    return F.to_dtype(F.pil_to_tensor(pil_image), torch.float32, scale=True)
+        pixels = torch.from_numpy(np.array(pil_image.convert("L"), dtype=np.uint8))
+    return pixels.unsqueeze(0).to(torch.float32).mul_(1.0 / 255)  # = torchvision v2 ToDtype(float32, scale=True)
 
 
 class BrokenDigits(Dataset):
@@ -288,7 +288,7 @@ def rotation_pattern(num_workers, num_batches=4, batch_size=8):
     return patterns
 
 
-for num_workers in (0, 2):
+for num_workers in (0, 2) if HEAVY else (0,):  # worker processes cost time: only num_workers=0 while grading
     print(f"num_workers={num_workers}: gedraaid per batch {rotation_pattern(num_workers)}")
 
 # %% [markdown]
@@ -300,6 +300,37 @@ for num_workers in (0, 2):
 # `torch.randint`/`torch.rand` (of maak je RNG per worker aan), dan is de augmentatie per worker anders én
 # reproduceerbaar via de `generator` van de loader.
 #
+# Dat laatste kun je zelf nagaan: elk voorbeeld hieronder trekt één getal uit elke RNG, in twee workers.
+
+# %%
+class WhichRandom(Dataset):
+    """Each sample: the worker id and one draw from torch, numpy (global), random, and an RNG made in __init__."""
+
+    def __init__(self):
+        self.rng = np.random.default_rng(0)
+
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, index):
+        import random
+
+        worker = torch.utils.data.get_worker_info()
+        return (worker.id if worker else -1, round(torch.rand(1).item(), 4), round(float(np.random.rand()), 4),
+                round(random.random(), 4), round(float(self.rng.random()), 4))
+
+
+print(f"{'index':>5} {'worker':>6} {'torch.rand':>10} {'np.random':>10} {'random':>8} {'self.rng':>9}")
+loader = DataLoader(WhichRandom(), batch_size=None, num_workers=2 if HEAVY else 0,
+                    generator=torch.Generator().manual_seed(0))
+for index, row in enumerate(loader):
+    print(f"{index:>5} " + " ".join(f"{float(v):>{w}}" if k else f"{int(v):>{w}}"
+                                  for k, (v, w) in enumerate(zip(row, (6, 10, 10, 8, 9)))))
+
+# %% [markdown]
+# **Conclusie:** index 0 en 1 komen uit verschillende workers en krijgen verschillende getallen van `torch`, `numpy` en
+# `random`, maar exact hetzelfde getal uit `self.rng`; index 2 en 3 ook.
+#
 # Hetzelfde geldt voor de lui gebouwde `class_to_idx`. Op Linux starten workers met `fork` (tot Python 3.13): ze
 # erven de hash-randomisatie van de kernel en bouwen toevallig dezelfde mapping. Op macOS en Windows starten ze met
 # `spawn` (en vanaf Python 3.14 op Linux met `forkserver`): elke worker is een vers proces, met een eigen
@@ -309,7 +340,7 @@ for num_workers in (0, 2):
 # eerst naar een modulebestand. Dit kost een paar seconden (elke worker importeert `torch` opnieuw) en draait niet
 # tijdens het nakijken.
 
-# %%
+# %% nbgrader={"grade_id": "fresh_process_tools", "locked": true}
 import linecache
 
 
@@ -342,7 +373,7 @@ def per_batch_mapping(loader, dataset, num_batches):
         rows.append("".join(str(seen.get(str(d), "·")) for d in range(10)))
     return rows
 
-
+# %%
 if HEAVY:
     module_dir = tempfile.mkdtemp(prefix="q03-")
     Path(module_dir, "broken_digits_module.py").write_text(PREAMBLE + cell_source(BrokenDigits))
@@ -521,7 +552,8 @@ for name, accs in curves.items():
 # > unit-test voor paar voorbeelden."
 #
 # 1. *(a) "visueel inspecteer een batch"* — **klopt**, en het is de goedkoopste stap: stap 1 toont de verkeerde
-#    koppeling én de gedraaide beelden. Het vindt alleen wat je kunt zien; een gedraaide 8 of 0 valt niet op.
+#    koppeling én de gedraaide beelden. Het vindt alleen wat je ziet: een fout in een paar procent van de labels
+#    mis je in een grid van 32 beelden makkelijk.
 # 2. *(b) "controleer CSV/indexing en label parsing"* — **klopt**: stap 2 vindt `os.listdir` (bug 1) en de
 #    `set`-mapping (bug 2). **Onvolledig**: in één proces ziet de mapping er consistent uit; dat hij per proces
 #    verschilt zie je pas als je hem in een ander proces opnieuw bouwt (vier processen, vier mappings).
@@ -760,9 +792,9 @@ with quiet():
 # %% nbgrader={"grade_id": "FixedDigits", "solution": true}
 class FixedDigits(Dataset):
     """The digits folder, one sample per row of labels.csv, with labels that are the same in every process."""
-    ### BEGIN SOLUTION
 
     def __init__(self, root=None, augment=False):
+        ### BEGIN SOLUTION
         self.root = Path(root) if root is not None else digits_root()
         if not self.root.is_dir():
             raise FileNotFoundError(f"de map {self.root} bestaat niet")
@@ -778,17 +810,21 @@ class FixedDigits(Dataset):
         self.classes = sorted(set(self.label_names))  # sorted: the same order in every process
         self.class_to_idx = {name: i for i, name in enumerate(self.classes)}
         self.augment = augment
+        ### END SOLUTION
 
     def __len__(self):
+        ### BEGIN SOLUTION
         return len(self.files)
+        ### END SOLUTION
 
     def __getitem__(self, index):
+        ### BEGIN SOLUTION
         image = read_digit(self.root / "images" / self.files[index])
         if self.augment:
             dy, dx = torch.randint(-1, 2, (2,)).tolist()  # torch's RNG: the DataLoader reseeds it in every worker
             image = torch.nn.functional.pad(image, (1, 1, 1, 1))[:, 1 - dy:9 - dy, 1 - dx:9 - dx]
         return image, self.class_to_idx[self.label_names[index]]
-    ### END SOLUTION
+        ### END SOLUTION
 
 # %% nbgrader={"grade_id": "test_fixed_digits_matches_reference", "grade": true, "points": 1}
 """Checks that FixedDigits on the shipped folder gives the same image and label as DigitsDataset at every index."""

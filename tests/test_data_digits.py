@@ -144,3 +144,22 @@ def test_bad_index(small_root):
         ds["3"]
     assert ds[torch.tensor(3)][1] == ds[3][1]
     assert ds[np.int64(3)][1] == ds[3][1]
+
+
+def test_decoding_is_torchvision_v2_bit_for_bit():
+    from PIL import Image
+    from torchvision.transforms import v2
+
+    to_float = v2.Compose([v2.ToImage(), v2.ToDtype(torch.float32, scale=True)])
+    ds = DigitsDataset()
+    for i in range(0, len(ds), 7):
+        with Image.open(ds.image_dir / ds.filenames[i]) as im:
+            expected = to_float(im.convert("L")).as_subclass(torch.Tensor)
+        assert torch.equal(ds[i][0], expected)
+
+
+def test_transform_accepts_torchvision_v2(small_root):
+    from torchvision.transforms import v2
+
+    ds = DigitsDataset(small_root, transform=v2.RandomHorizontalFlip(p=1.0))
+    assert torch.equal(ds[2][0], DigitsDataset(small_root)[2][0].flip(-1))
