@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 WORKERS ?= 2
 LAB_ARGS ?=
 
-.PHONY: install lab test build build-one check lint fmt bench grade clean
+.PHONY: install lab test build build-one check lint fmt bench bench-suite grade clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,10 @@ fmt: install
 ## make bench: runtime and peak memory of every notebook (reader mode and autograde mode)
 bench: install
 	$(PY) scripts/bench.py
+
+## make bench-suite: time the whole test suite (per-question round trips) -> bench/test-suite.md
+bench-suite: install
+	$(PY) scripts/bench_suite.py --workers $(WORKERS)
 
 ## make grade: the full instructor round trip on a demo class (solution, blank and wrong answers)
 grade: install

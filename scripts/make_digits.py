@@ -10,6 +10,7 @@ Deterministic: running it twice gives byte-identical files. Usage::
 
     .venv/bin/python scripts/make_digits.py
 """
+
 from __future__ import annotations
 
 import csv
