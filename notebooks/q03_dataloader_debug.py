@@ -171,8 +171,8 @@ wrong = sum(a != b for a, b in zip(labels, truth))
 print(f"labels die niet bij het getoonde bestand horen: {wrong}/32;  op z'n kop gezette beelden: {rotated}/32")
 
 # %% [markdown]
-# **Conclusie:** het grootste deel van de labels (zie het aantal hierboven) hoort niet bij het beeld, en ongeveer de
-# helft van de beelden staat op z'n kop. Kijken vertelt je *dat* er iets mis is, niet *waar*. Let op: hoeveel labels
+# **Conclusie:** het grootste deel van de labels (zie het aantal hierboven) hoort niet bij het beeld, en een flink
+# deel van de beelden staat op z'n kop (de augmentatie draait elk beeld met kans ½). Kijken vertelt je *dat* er iets mis is, niet *waar*. Let op: hoeveel labels
 # fout zijn hangt af van je schijf en van het Python-proces — waarom, zie je in stap 2.
 
 # %% [markdown]
@@ -194,8 +194,8 @@ print(f"bestand en CSV-rij horen bij elkaar voor {aligned} van de {len(csv_rows)
 
 # %% [markdown]
 # **Bug 1 — `os.listdir` zonder koppeling.** `os.listdir` geeft de bestanden in de volgorde van het bestandssysteem,
-# niet op naam. Op ext4 (Linux, Binder, deze machine) is dat een hash-volgorde die per schijf verschilt; op een andere
-# schijf kan hij toevallig gesorteerd zijn, en dan werkt dezelfde code wél. De CSV is gesorteerd op naam. Index `i`
+# niet op naam. Op ext4 (de gangbare Linux-schijf, ook op Binder) is dat een hash-volgorde die per schijf verschilt;
+# op een ander bestandssysteem kan hij toevallig gesorteerd zijn, en dan werkt dezelfde code daar wél. De CSV is gesorteerd op naam. Index `i`
 # koppelt dus bestand *x* aan het label van bestand *y* — zie het aantal gekoppelde indices hierboven.
 #
 # Nu het parsen: het label staat als tekst in de CSV (`"7"`), en `BrokenDigits` maakt er een klasse-index van.
@@ -245,8 +245,8 @@ print(f"seed 0, run 1: {first_labels(clean, seed=0)}")
 print(f"seed 0, run 2: {first_labels(clean, seed=0)}")
 print(f"seed 1:        {first_labels(clean, seed=1)}")
 augmented = BrokenDigits()
-before = [torch.equal(augmented[i][0], augmented[i][0]) for i in range(200)]
-print(f"BrokenDigits geeft voor dezelfde index twee keer hetzelfde beeld: {sum(before)}/200 keer")
+same = [torch.equal(augmented[i][0], augmented[i][0]) for i in range(200)]
+print(f"BrokenDigits geeft voor dezelfde index twee keer hetzelfde beeld: {sum(same)}/200 keer")
 
 # %% [markdown]
 # **Conclusie:** met dezelfde `generator`-seed komt dezelfde volgorde terug, met een andere seed een andere. De
@@ -490,8 +490,9 @@ def overfit_one_batch(X, y, num_steps=150, lr=1e-2, seed=0):
 
 for name, dataset in (("DigitsDataset", reference), ("BrokenDigits", BrokenDigits(augment=False))):
     X, y = next(iter(DataLoader(dataset, batch_size=32, shuffle=True, generator=torch.Generator().manual_seed(0))))
-    loss, acc = overfit_one_batch(X, y)
-    print(f"{name:<14} loss na 150 stappen: {loss:.4f}, accuracy op de batch: {acc:.2f}")
+    num_steps = 150 if HEAVY else 40
+    loss, acc = overfit_one_batch(X, y, num_steps=num_steps)
+    print(f"{name:<14} loss na {num_steps} stappen: {loss:.4f}, accuracy op de batch: {acc:.2f}")
 
 # %% [markdown]
 # Beide batches worden perfect geleerd. Overfitten bewijst dat model en lus werken, **niet** dat de labels kloppen:
@@ -522,8 +523,8 @@ def train_and_validate(dataset, num_epochs, n_train=1500, seed=0):
     return history
 
 
-num_epochs = 15 if HEAVY else 3
-n_train = 1500 if HEAVY else 300
+num_epochs = 15 if HEAVY else 2
+n_train = 1500 if HEAVY else 200
 curves = {"DigitsDataset": train_and_validate(reference, num_epochs, n_train),
           "BrokenDigits(augment=False)": train_and_validate(BrokenDigits(augment=False), num_epochs, n_train)}
 fig, ax = plt.subplots()
