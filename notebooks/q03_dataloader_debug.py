@@ -448,7 +448,7 @@ PINNED = {"0000.png": 0, "0001.png": 1, "0002.png": 2, "0003.png": 3, "0005.png"
 def check_pinned(dataset) -> list[str]:
     """Problems with the pinned samples: each must be the exact file image with its known label."""
     problems = []
-    for k, (name, digit) in enumerate(PINNED.items()):
+    for name, digit in PINNED.items():
         i = [row["filename"] for row in csv_rows].index(name)  # sample i belongs to row i of labels.csv
         image, label = dataset[i]
         if label != digit:
@@ -948,7 +948,7 @@ with quiet():
         loader = DataLoader(Tagged(dataset), batch_size=4, shuffle=False, num_workers=2,
                             generator=torch.Generator().manual_seed(0))
         batches = list(loader)
-        for X, y, idx in batches:
+        for _, y, idx in batches:
             assert y.tolist() == [int(rows[i][1]) for i in idx.tolist()], "labels kloppen niet met num_workers=2"
         pairs = [torch.equal(batches[k][0], batches[k + 1][0]) for k in range(0, len(batches) - 1, 2)]
         assert not all(pairs), ("met num_workers=2 trekken beide workers precies dezelfde verschuivingen: een RNG uit "

@@ -1,4 +1,5 @@
 """Unit tests for the shipped digits data set and its loader in mlinfra.data (questions 3 and 6)."""
+
 from __future__ import annotations
 
 import csv
@@ -97,15 +98,18 @@ def test_missing_folder_and_csv(tmp_path):
         DigitsDataset(tmp_path)
 
 
-@pytest.mark.parametrize("content, match", [
-    ("", "leeg"),
-    ("filename,label\n", "geen enkele rij"),
-    ("name,y\n0000.png,0\n", "kop"),
-    ("filename,label\n0000.png,zes\n", "geen geheel getal"),
-    ("filename,label\n0000.png,12\n", "0..9"),
-    ("filename,label\n0000.png\n", "2 kolommen"),
-    ("filename,label\n0000.png,0\n0000.png,0\n", "meer dan eens"),
-])
+@pytest.mark.parametrize(
+    "content, match",
+    [
+        ("", "leeg"),
+        ("filename,label\n", "geen enkele rij"),
+        ("name,y\n0000.png,0\n", "kop"),
+        ("filename,label\n0000.png,zes\n", "geen geheel getal"),
+        ("filename,label\n0000.png,12\n", "0..9"),
+        ("filename,label\n0000.png\n", "2 kolommen"),
+        ("filename,label\n0000.png,0\n0000.png,0\n", "meer dan eens"),
+    ],
+)
 def test_bad_csv_gets_dutch_error(small_root, content, match):
     (small_root / "labels.csv").write_text(content)
     with pytest.raises(ValueError, match=match):

@@ -1,4 +1,5 @@
 """Data for the notebooks: small synthetic sets generated on the fly, and the shipped digits images (no downloads)."""
+
 from __future__ import annotations
 
 import csv
@@ -11,8 +12,9 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 
-def make_blobs(n: int = 512, num_features: int = 2, num_classes: int = 3, spread: float = 1.0,
-               seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+def make_blobs(
+    n: int = 512, num_features: int = 2, num_classes: int = 3, spread: float = 1.0, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Gaussian blobs for classification: ``X`` float32 of shape (n, num_features), ``y`` int64 of shape (n,)."""
     for name, value in {"n": n, "num_features": num_features, "num_classes": num_classes}.items():
         if not isinstance(value, int) or value < 1:
@@ -27,8 +29,9 @@ def make_blobs(n: int = 512, num_features: int = 2, num_classes: int = 3, spread
     return X.float(), y.long()
 
 
-def make_regression(n: int = 256, num_features: int = 4, noise: float = 0.1,
-                    seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+def make_regression(
+    n: int = 256, num_features: int = 4, noise: float = 0.1, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Linear regression data: ``X`` (n, num_features), ``y`` (n, 1), both float32."""
     if not isinstance(n, int) or n < 1:
         raise ValueError(f"n moet een positief geheel getal zijn, niet {n!r}")
@@ -40,6 +43,7 @@ def make_regression(n: int = 256, num_features: int = 4, noise: float = 0.1,
 
 
 # --- The shipped digits data set (questions 3 and 6) -------------------------------------------------------------
+
 
 def digits_root() -> Path:
     """The folder with the shipped digits: ``images/NNNN.png`` and ``labels.csv`` (see its README.md)."""
@@ -60,12 +64,16 @@ class DigitsDataset(Dataset):
     def __init__(self, root: str | Path | None = None, transform: Callable[[torch.Tensor], torch.Tensor] | None = None):
         self.root = digits_root() if root is None else Path(root)
         if not self.root.is_dir():
-            raise FileNotFoundError(f"De datamap {self.root} bestaat niet (verwacht: een map met images/ en labels.csv)")
+            raise FileNotFoundError(
+                f"De datamap {self.root} bestaat niet (verwacht: een map met images/ en labels.csv)"
+            )
         csv_path = self.root / "labels.csv"
         if not csv_path.is_file():
             raise FileNotFoundError(f"Het labelbestand {csv_path} ontbreekt")
         if transform is not None and not callable(transform):
-            raise TypeError(f"transform moet een functie of torchvision-transform zijn, niet {type(transform).__name__}")
+            raise TypeError(
+                f"transform moet een functie of torchvision-transform zijn, niet {type(transform).__name__}"
+            )
         self.transform = transform
         self.image_dir = self.root / "images"
         self.filenames, self.labels = _read_labels_csv(csv_path)
@@ -73,7 +81,8 @@ class DigitsDataset(Dataset):
         if missing:
             raise FileNotFoundError(
                 f"{len(missing)} afbeelding(en) uit {csv_path.name} ontbreken in {self.image_dir}, "
-                f"bijvoorbeeld {missing[0]!r}")
+                f"bijvoorbeeld {missing[0]!r}"
+            )
 
     def __len__(self) -> int:
         return len(self.filenames)
@@ -136,7 +145,8 @@ def _read_labels_csv(csv_path: Path) -> tuple[list[str], list[int]]:
             label = int(label_text)
         except ValueError:
             raise ValueError(
-                f"{csv_path.name} regel {line_number}: label {label_text!r} is geen geheel getal") from None
+                f"{csv_path.name} regel {line_number}: label {label_text!r} is geen geheel getal"
+            ) from None
         if not 0 <= label <= 9:
             raise ValueError(f"{csv_path.name} regel {line_number}: label {label} ligt niet in 0..9")
         filenames.append(name)
@@ -149,13 +159,26 @@ def _read_labels_csv(csv_path: Path) -> tuple[list[str], list[int]]:
     return filenames, labels
 
 
-def digits_loader(batch_size: int = 64, *, shuffle: bool = True, seed: int = 0, num_workers: int = 0,
-                  root: str | Path | None = None, drop_last: bool = False) -> DataLoader:
+def digits_loader(
+    batch_size: int = 64,
+    *,
+    shuffle: bool = True,
+    seed: int = 0,
+    num_workers: int = 0,
+    root: str | Path | None = None,
+    drop_last: bool = False,
+) -> DataLoader:
     """A ``DataLoader`` over :class:`DigitsDataset` whose shuffle order is fixed by ``seed`` (a seeded generator)."""
     for name, value, minimum in (("batch_size", batch_size, 1), ("num_workers", num_workers, 0), ("seed", seed, 0)):
         if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
             raise ValueError(f"{name} moet een geheel getal >= {minimum} zijn, niet {value!r}")
     dataset = DigitsDataset(root)
     generator = torch.Generator().manual_seed(seed)
-    return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, num_workers=num_workers,
-                      drop_last=drop_last, generator=generator)
+    return DataLoader(
+        dataset,
+        batch_size=batch_size,
+        shuffle=shuffle,
+        num_workers=num_workers,
+        drop_last=drop_last,
+        generator=generator,
+    )
