@@ -115,29 +115,33 @@ def reference_source() -> str:
 # --- Collecting a suite from notebook cells -------------------------------------------------------------------------
 
 def collect_suite(namespace: Mapping[str, object], prefix: str = "test_") -> str:
-    """The source of the notebook cell(s) that define the functions named ``test_*`` in ``namespace``.
+    """The source of the notebook cell(s) that define the tests (``test_*`` functions, ``Test*`` classes).
 
     In Jupyter every cell is compiled under its own file name and kept in ``linecache``, so the whole cell comes back:
-    imports, helpers and fixtures defined next to the tests included. Outside Jupyter each test function's own source
-    is used. Cells appear in the order their first test was defined.
+    imports, helpers and fixtures defined next to the tests included. Outside Jupyter each test's own source is used.
+    Cells appear in the order their first test was defined.
     """
     import inspect
 
     sources: dict[str, str] = {}
     for name, obj in list(namespace.items()):
-        code = getattr(obj, "__code__", None)
-        if not name.startswith(prefix) or code is None or not callable(obj):
-            continue
-        filename = code.co_filename
-        if filename in sources:
-            continue
-        if "ipykernel_" in filename or filename.startswith("<ipython-input"):
-            sources[filename] = "".join(linecache.getlines(filename))
+        if name.startswith(prefix) and callable(obj) and hasattr(obj, "__code__"):
+            codes = [obj.__code__]
+        elif name.startswith("Test") and inspect.isclass(obj):
+            codes = [f.__code__ for f in vars(obj).values() if hasattr(f, "__code__")]
         else:
-            try:
-                sources[filename + name] = inspect.getsource(obj)
-            except (OSError, TypeError):
+            continue
+        for code in codes[:1]:
+            filename = code.co_filename
+            if filename in sources:
                 continue
+            if "ipykernel_" in filename or filename.startswith("<ipython-input"):
+                sources[filename] = "".join(linecache.getlines(filename))
+            else:
+                try:
+                    sources[f"{filename}:{name}"] = inspect.getsource(obj)
+                except (OSError, TypeError):
+                    continue
     text = "\n\n".join(s.strip("\n") for s in sources.values() if s.strip())
     if not text:
         raise ValueError(f"Geen testfuncties gevonden: definieer in de oefencel functies waarvan de naam met "
