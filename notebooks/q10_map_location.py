@@ -282,7 +282,7 @@ plt.show()
 # terwijl het onvolledige `{'cuda:1': 'cpu'}` de `cuda:0`-storages ongemoeid laat en dus dezelfde fout geeft als
 # geen `map_location`. De functie werd per storage aangeroepen met de opgeslagen tag (zie de telling); een functie
 # die `None` teruggeeft valt terug op die tag. `'cuda'` en `{'cuda:1': 'cuda:0'}` (alles naar de eerste GPU, het
-# typische geval als je op twee GPU's trainde en op één laadt) werken alleen op een machine met CUDA.
+# typische geval als je op twee GPU's trainde en op één laadt) vragen om CUDA en geven zonder GPU dezelfde fout.
 
 # %% [markdown]
 # ## Demo 4 — `weights_only=True` hoort erbij

@@ -68,15 +68,17 @@ def test_shipped_values_equal_the_recipe():
             assert torch.equal(loaded["optimizer"]["state"][i][k], v)
 
 
-def test_subprocess_and_find_fixture(tmp_path):
-    """find_fixture uses a shipped file when present and otherwise regenerates it in a subprocess."""
+def test_find_fixture_and_subprocess(tmp_path):
+    """find_fixture uses a shipped file when present and otherwise regenerates it; the subprocess maker agrees."""
     path, how = cuda_fixture.find_fixture(SHIPPED.parent)
     assert path == SHIPPED and how == "meegeleverd"
     before = list(serialization._package_registry)
     path, how = cuda_fixture.find_fixture(tmp_path)
     assert path.is_file() and how != "meegeleverd"
+    fresh = cuda_fixture.make_fixture_in_subprocess(tmp_path / "sub" / "c.pt")
     assert serialization._package_registry == before
     assert [r["location"] for r in cuda_fixture.storage_records(path)] == _expected_tags()
+    assert cuda_fixture.tensor_locations(fresh) == cuda_fixture.tensor_locations(SHIPPED)
 
 
 def test_storage_records_runs_no_code_from_the_file(tmp_path):
