@@ -268,11 +268,11 @@ plt.show()
 # **Conclusie:** alleen de drie volledige checkpoints (groen, verschil 0) geven `torch.equal`. Elk weggelaten veld
 # geeft een verschil (rood, de waarden staan in de tabel): ook elk van de vier RNG-toestanden afzonderlijk, dus ook
 # de generator van de DataLoader die het antwoordmodel niet noemt, en `step` midden in een epoch en de `GradScaler`
-# bij AMP. Zonder model of optimizer is het verschil het grootst. De rest is kleiner dan het verschil met een run die
-# vanaf het begin andere seeds had (de stippellijn), maar het punt is dat de hervatte run een **andere** run is
-# geworden: niet te reproduceren, en een vergelijking tussen twee experimenten meet dan ook dit toeval. De volgorde
-# telt ook: wie de RNG's herstelt vóór het opbouwen van model en loader, laat het model zijn startgewichten uit de
-# herstelde torch-RNG trekken, zodat daarna elk Dropout-masker anders is.
+# bij AMP. Zonder model of optimizer is het verschil het grootst. Alle verschillen zijn kleiner dan dat met een run
+# die vanaf het begin andere seeds had (de stippellijn): het model is niet kapot, maar de hervatte run is een
+# **andere** run geworden. Die is niet te reproduceren, en wie twee experimenten vergelijkt, meet dit toeval mee.
+# De volgorde telt ook: wie de RNG's herstelt vóór het opbouwen van model en loader, laat het model zijn
+# startgewichten uit de herstelde torch-RNG trekken, zodat daarna elk Dropout-masker anders is.
 
 # %% [markdown]
 # ## Veelgemaakte misvatting — het antwoordmodel, punt voor punt
@@ -284,7 +284,7 @@ plt.show()
 # | punt uit het antwoordmodel | oordeel | bewijs |
 # |---|---|---|
 # | `model.state_dict()` (dict) | **klopt** (een `OrderedDict` naam → tensor, inclusief buffers) | demo 1; rij "model" in demo 3 |
-# | `optimizer.state_dict()` (dict) | **klopt** | rij "optimizer": zonder de Adam-toestand is het verschil het grootst na het model |
+# | `optimizer.state_dict()` (dict) | **klopt** | rij "optimizer": zonder de Adam-toestand begint de optimizer koud en wijkt de run af |
 # | `epoch` (int) | **klopt, maar onvolledig**: wie midden in een epoch opslaat, heeft ook `step` nodig | rijen "epoch" en "midden in epoch: step" |
 # | `rng_states` **optioneel** | **fout**: zonder RNG-toestand is de hervatte run een andere run | rijen "rng.python", "rng.torch" |
 # | RNG = `random` + `torch` | **onvolledig**: NumPy ontbreekt, en vooral de `torch.Generator` van de DataLoader (de volgorde van de batches) | rijen "rng.numpy", "rng.generator" |
@@ -509,79 +509,9 @@ for scenario, left_out, d, equal in rows:
 CHECKPOINT_KEYS = ("model", "optimizer", "scheduler", "epoch", "step", "rng", "scaler")  # the top-level keys
 RNG_KEYS = ("python", "numpy", "torch", "generator")  # the keys inside checkpoint["rng"]
 
-# %% nbgrader={"grade_id": "checkpoint", "solution": true}
-
-def save_checkpoint(path, *, model: nn.Module, optimizer: torch.optim.Optimizer, scheduler, epoch: int, step: int,
-                    generator: torch.Generator, scaler=None) -> None:
-    """Atomically write everything needed to resume training exactly; the file loads with weights_only=True."""
-    ### BEGIN SOLUTION
-    for name, value in (("epoch", epoch), ("step", step)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise ValueError(f"{name} moet een geheel getal >= 0 zijn, niet {value!r}")
-    name, key, pos, has_gauss, cached_gaussian = np.random.get_state()
-    checkpoint = {
-        "model": model.state_dict(),
-        "optimizer": optimizer.state_dict(),
-        "scheduler": scheduler.state_dict(),
-        "epoch": epoch,
-        "step": step,
-        "rng": {
-            "python": random.getstate(),
-            "numpy": {"name": name, "key": torch.from_numpy(key.astype(np.int64)), "pos": int(pos),
-                      "has_gauss": int(has_gauss), "cached_gaussian": float(cached_gaussian)},
-            "torch": torch.get_rng_state(),
-            "generator": generator.get_state(),
-        },
-        "scaler": scaler.state_dict() if scaler is not None else None,
-    }
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(checkpoint, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(tmp)
-        raise
-    ### END SOLUTION
-
-
-def load_checkpoint(path, *, model: nn.Module, optimizer: torch.optim.Optimizer, scheduler,
-                    generator: torch.Generator, scaler=None) -> dict:
-    """Restore every piece of state saved by save_checkpoint; return {"epoch": ..., "step": ...}."""
-    ### BEGIN SOLUTION
-    checkpoint = torch.load(path, weights_only=True)
-    if not isinstance(checkpoint, dict):
-        raise ValueError(f"{path} bevat geen checkpoint-dict maar een {type(checkpoint).__name__}")
-    missing = [k for k in CHECKPOINT_KEYS if k not in checkpoint]
-    if "rng" in checkpoint:
-        if not isinstance(checkpoint["rng"], dict):
-            raise ValueError("het veld 'rng' moet een dict met RNG-toestanden zijn")
-        missing += [f"rng.{k}" for k in RNG_KEYS if k not in checkpoint["rng"]]
-    if missing:
-        raise ValueError(f"het checkpoint {path} mist de velden: {', '.join(missing)}")
-    if scaler is not None and checkpoint["scaler"] is None:
-        raise ValueError("je gaf een scaler mee, maar het checkpoint heeft geen scaler-toestand (veld 'scaler')")
-    model.load_state_dict(checkpoint["model"])
-    optimizer.load_state_dict(checkpoint["optimizer"])
-    scheduler.load_state_dict(checkpoint["scheduler"])
-    if scaler is not None:
-        scaler.load_state_dict(checkpoint["scaler"])
-    rng = checkpoint["rng"]
-    generator.set_state(rng["generator"])
-    random.setstate(rng["python"])
-    np_state = rng["numpy"]
-    np.random.set_state((np_state["name"], np_state["key"].numpy().astype(np.uint32), np_state["pos"],
-                         np_state["has_gauss"], np_state["cached_gaussian"]))
-    torch.set_rng_state(rng["torch"])
-    return {"epoch": checkpoint["epoch"], "step": checkpoint["step"]}
-    ### END SOLUTION
-
 # %% [markdown]
-# De vergrendelde cel hieronder maakt kleine trainingsruns voor de tests. Je hoeft er niets aan te doen.
+# De vergrendelde cel hieronder maakt kleine trainingsruns voor de tests (`save_run` roept jouw `save_checkpoint`
+# aan, `run_resumed` ook jouw `load_checkpoint`). Je hoeft er niets aan te doen; je functies komen in de cel daarna.
 
 # %% nbgrader={"grade_id": "test_fixtures", "locked": true}
 X_small, y_small = load_data(n=96)
@@ -688,6 +618,76 @@ def without(path: Path, key: str, out: Path) -> Path:
     return out
 
 
+# %% nbgrader={"grade_id": "checkpoint", "solution": true}
+def save_checkpoint(path, *, model: nn.Module, optimizer: torch.optim.Optimizer, scheduler, epoch: int, step: int,
+                    generator: torch.Generator, scaler=None) -> None:
+    """Atomically write everything needed to resume training exactly; the file loads with weights_only=True."""
+    ### BEGIN SOLUTION
+    for name, value in (("epoch", epoch), ("step", step)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ValueError(f"{name} moet een geheel getal >= 0 zijn, niet {value!r}")
+    name, key, pos, has_gauss, cached_gaussian = np.random.get_state()
+    checkpoint = {
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict(),
+        "epoch": epoch,
+        "step": step,
+        "rng": {
+            "python": random.getstate(),
+            "numpy": {"name": name, "key": torch.from_numpy(key.astype(np.int64)), "pos": int(pos),
+                      "has_gauss": int(has_gauss), "cached_gaussian": float(cached_gaussian)},
+            "torch": torch.get_rng_state(),
+            "generator": generator.get_state(),
+        },
+        "scaler": scaler.state_dict() if scaler is not None else None,
+    }
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(checkpoint, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(tmp)
+        raise
+    ### END SOLUTION
+
+
+def load_checkpoint(path, *, model: nn.Module, optimizer: torch.optim.Optimizer, scheduler,
+                    generator: torch.Generator, scaler=None) -> dict:
+    """Restore every piece of state saved by save_checkpoint; return {"epoch": ..., "step": ...}."""
+    ### BEGIN SOLUTION
+    checkpoint = torch.load(path, weights_only=True)
+    if not isinstance(checkpoint, dict):
+        raise ValueError(f"{path} bevat geen checkpoint-dict maar een {type(checkpoint).__name__}")
+    missing = [k for k in CHECKPOINT_KEYS if k not in checkpoint]
+    if "rng" in checkpoint:
+        if not isinstance(checkpoint["rng"], dict):
+            raise ValueError("het veld 'rng' moet een dict met RNG-toestanden zijn")
+        missing += [f"rng.{k}" for k in RNG_KEYS if k not in checkpoint["rng"]]
+    if missing:
+        raise ValueError(f"het checkpoint {path} mist de velden: {', '.join(missing)}")
+    if scaler is not None and checkpoint["scaler"] is None:
+        raise ValueError("je gaf een scaler mee, maar het checkpoint heeft geen scaler-toestand (veld 'scaler')")
+    model.load_state_dict(checkpoint["model"])
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    scheduler.load_state_dict(checkpoint["scheduler"])
+    if scaler is not None:
+        scaler.load_state_dict(checkpoint["scaler"])
+    rng = checkpoint["rng"]
+    generator.set_state(rng["generator"])
+    random.setstate(rng["python"])
+    np_state = rng["numpy"]
+    np.random.set_state((np_state["name"], np_state["key"].numpy().astype(np.uint32), np_state["pos"],
+                         np_state["has_gauss"], np_state["cached_gaussian"]))
+    torch.set_rng_state(rng["torch"])
+    return {"epoch": checkpoint["epoch"], "step": checkpoint["step"]}
+    ### END SOLUTION
+
 # %% nbgrader={"grade_id": "test_checkpoint_resume_bitwise", "grade": true, "points": 2}
 """Checks that training resumed from a checkpoint ends with bitwise the same parameters as an uninterrupted run."""
 with quiet():
@@ -782,9 +782,6 @@ with quiet():
 
 # %% nbgrader={"grade_id": "test_save_checkpoint_is_atomic", "grade": true, "points": 1}
 """Checks that a save that fails half-way leaves the previous checkpoint intact."""
-
-
-
 with quiet():
     with tempfile.TemporaryDirectory() as tmp:
         run = small_run(6)
@@ -840,9 +837,6 @@ with quiet():
 
 # %% nbgrader={"grade_id": "test_load_checkpoint_reports_missing_field", "grade": true, "points": 1}
 """Checks that load_checkpoint raises a ValueError naming a missing field, without changing anything."""
-
-
-
 with quiet():
     with tempfile.TemporaryDirectory() as tmp:
         run = small_run(8)

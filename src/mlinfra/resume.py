@@ -184,8 +184,8 @@ def numpy_rng_safe_globals() -> list:
 
 
 def _main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Resume the checkpoint demo in a fresh process: load DIR/checkpoint.pt, "
-                                                 "train to --epochs, write the parameters to DIR/parameters.pt.")
+    parser = argparse.ArgumentParser(description="Resume the checkpoint demo in a fresh process: load "
+                                                 "DIR/checkpoint.pt, train to --epochs, write DIR/parameters.pt.")
     parser.add_argument("workdir", type=Path)
     parser.add_argument("--epochs", type=int, required=True, help="total number of epochs of the whole run")
     args = parser.parse_args(argv)
