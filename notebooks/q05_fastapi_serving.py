@@ -43,6 +43,11 @@
 # Deze cel is vergrendeld: bij het nakijken wordt ze teruggezet zoals ze hier staat. Ze definieert het model
 # (`tiny_cnn`: drie convolutieblokken met BatchNorm, dan Dropout en een lineaire laag), de plaatjes (28×28 grijs,
 # vier vormen) en `transform`, de voorbewerking uit het fragment: PNG-bytes → tensor met vorm `(1, 1, H, W)`.
+#
+# Twee hulpmiddelen uit `mlinfra.serving` doen het serverwerk: `with running_server(app) as server:` start de app op
+# uvicorn op `127.0.0.1` op een vrije poort (in een achtergrondthread) en stopt hem altijd aan het eind van het
+# `with`-blok, ook bij een fout; `run_load(url, num_requests=..., concurrency=...)` stuurt een begrensd aantal
+# requests, met hoogstens `concurrency` tegelijk, en geeft per request de latency, de status en het antwoord terug.
 # `HEAVY` is `False` terwijl nbgrader het notebook nakijkt; de metingen worden dan kleiner.
 
 # %% nbgrader={"grade_id": "setup", "locked": true}
@@ -387,9 +392,9 @@ print(f"server: {sum(c['graph'] for c in calls)}/{len(calls)} forwards bouwden t
       f"in {len({c['thread_id'] for c in calls})} threads met de naam {sorted({c['thread'] for c in calls})}")
 
 # %% [markdown]
-# **Conclusie:** zonder `no_grad`/`inference_mode` bewaart autograd per request de activaties uit de tabel (tientallen
-# KiB bij dit kleine model; bij een echt beeldmodel megabytes, maal het aantal gelijktijdige requests) en kost de
-# forward meer tijd. Die graaf wordt weer vrijgegeven als de request klaar is: het is geen lek, wel verspilling per
+# **Conclusie:** zonder `no_grad`/`inference_mode` bewaart autograd per request de activaties uit de tabel (153,7 KiB
+# bij dit kleine model; bij een echt beeldmodel megabytes, maal het aantal gelijktijdige requests), en de forward is
+# meestal ook trager (de mediaan in de tabel). Die graaf wordt weer vrijgegeven als de request klaar is: het is geen lek, wel verspilling per
 # request. En `torch.set_grad_enabled(False)` in de hoofdthread helpt niet: alle forwards in de threadpool bouwden
 # nog steeds een graaf. Zet `torch.inference_mode()` dus **in** de functie die het model aanroept.
 
@@ -439,9 +444,9 @@ for concurrency in (1, 8):
 
 # %% [markdown]
 # **Conclusie:** één voor één geven twee runs exact dezelfde buffers (verschil 0); met 8 tegelijk verschillen ze,
-# omdat de threads de plaatjes in een andere volgorde door het gedeelde model halen. (Een verloren update, twee
-# threads die tegelijk hetzelfde getal overschrijven, zagen we in onze metingen niet: de update zelf duurt te kort.
-# Maar niets in PyTorch beschermt ertegen.) De oplossing is niet een lock, maar het model **read-only** maken:
+# omdat de threads de plaatjes in een andere volgorde door het gedeelde model halen. (Of er ook updates verloren gaan,
+# twee threads die tegelijk hetzelfde getal overschrijven, laat deze meting niet zien; niets in PyTorch beschermt
+# ertegen, maar de volgorde-afhankelijkheid is al reden genoeg.) De oplossing is niet een lock, maar het model **read-only** maken:
 # `eval()` + `inference_mode()`. Dan schrijft een forward niets en mogen threads tegelijk lezen.
 
 # %% [markdown]
@@ -592,6 +597,9 @@ if HEAVY:
             kernel_mb = rss_mb(os.getpid())
             worker_mb = {pid: rss_mb(pid) for pid in infos}
             master_mb = rss_mb(proc.pid)
+        import uvicorn._subprocess
+
+        print(f"uvicorn start zijn workers met multiprocessing-methode '{uvicorn._subprocess.spawn.get_start_method()}'")
         print(f"master (pid {proc.pid}): {master_mb:.0f} MB, importeert alleen uvicorn")
         for pid, info in infos.items():
             print(f"worker pid {pid}: model {info['loads']}× geladen, {info['parameters']} parameters, "
@@ -607,7 +615,8 @@ else:
 # geen gedeelde toestand: een teller of cache in de ene worker ziet de andere niet. Dat deel van het antwoordmodel
 # klopt.
 #
-# **Fork na torch.** uvicorn start zijn workers met *spawn*: een vers Python-proces dat alles opnieuw importeert.
+# **Fork na torch.** uvicorn start zijn workers met *spawn* (zie de eerste regel hierboven): een vers Python-proces
+# dat alles opnieuw importeert.
 # Servers die *forken* na het laden van de app (gunicorn met `--preload`, of `multiprocessing` met `fork`) kopiëren
 # een proces waarin PyTorch zijn OpenMP-threadpool al gestart heeft. We proberen het, in een apart proces met een
 # tijdslimiet: eerst een fork vóór PyTorch parallel gerekend heeft, dan een erna.
@@ -873,6 +882,10 @@ def is_4xx_with_message(response) -> bool:
 #    pixels is, krijgt een status tussen 400 en 499 met als JSON `{"detail": "<een Nederlandse melding>"}` (dat doet
 #    `HTTPException(status_code, detail)`), nooit een 500 of een voorspelling. Daarna werkt de server gewoon verder.
 # 6. Is `model` geen `nn.Module`-object, dan gooit `create_app` meteen een `TypeError` met een Nederlandse melding.
+#
+# Serveer het model zelf (het object dat je krijgt, of één kopie die je bij het starten maakt), geen omgezette versie
+# zoals TorchScript, ONNX of `torch.compile`: daar gaat vraag 9 over, en de tests kijken mee in de forward van het
+# model.
 #
 # Tip: gebruik de metingen uit de demo's. De tests draaien de app met FastAPI's `TestClient` en één keer op een echte
 # uvicorn-server.
