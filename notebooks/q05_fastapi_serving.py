@@ -1180,6 +1180,10 @@ if HEAVY:
 else:
     print("Overgeslagen tijdens het nakijken.")
 
+# %%
+leftover = [t.name for t in threading.enumerate() if t.name.startswith(("uvicorn-", "AnyIO", "load"))]
+print(f"server- en load-threads die nu nog draaien: {leftover or 'geen'}")
+
 # %% [markdown]
 # **Conclusie:** lees de kolommen naast elkaar: het fragment geeft voor hetzelfde plaatje verschillende antwoorden,
 # verandert zijn buffers, bouwt bij elke forward een graaf en antwoordt op foute invoer met een 500 of een 200; een

@@ -126,6 +126,7 @@ def test_load_records_connection_errors_as_status_0():
 @pytest.mark.parametrize("kwargs, message", [
     ({"url": "http://example.com/predict"}, "eigen machine"),
     ({"url": "http://10.0.0.1:8000/"}, "eigen machine"),
+    ({"url": "https://127.0.0.1:8000/"}, "eigen machine"),
     ({"num_requests": 0}, "num_requests"),
     ({"num_requests": 10_000}, "num_requests"),
     ({"concurrency": 0}, "concurrency"),
