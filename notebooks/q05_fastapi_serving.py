@@ -160,7 +160,7 @@ g = seed_everything(0)
 model = tiny_cnn()
 optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
 loss_fn = nn.CrossEntropyLoss()
-num_steps = 60 if HEAVY else 15
+num_steps = 60 if HEAVY else 10
 model.train()
 for _ in range(num_steps):
     idx = torch.randint(0, len(X_train), (32,), generator=g)
@@ -411,7 +411,7 @@ for name, is_async in (("def", False), ("async def", True)):
     served = served_copy()
     calls = watch(served)
     with running_server(demo_app(served, eval_mode=True, no_grad=True, async_endpoint=is_async)) as server:
-        run_load(server.url + "/predict", num_requests=16 if HEAVY else 8, concurrency=8, files=png_upload(png))
+        run_load(server.url + "/predict", num_requests=16 if HEAVY else 4, concurrency=8, files=png_upload(png))
     threads_seen[name] = {c["thread_id"] for c in calls}
     print(f"{name + ' predict':<18}: model draaide in {len(threads_seen[name])} verschillende thread(s), "
           f"met de naam {sorted({c['thread'] for c in calls})}")
@@ -435,7 +435,7 @@ for concurrency in (1, 8):
         served = served_copy()
         served.load_state_dict(start_state)
         with running_server(demo_app(served, no_grad=True)) as server:
-            run_load(server.url + "/predict", num_requests=24 if HEAVY else 8, concurrency=concurrency,
+            run_load(server.url + "/predict", num_requests=24 if HEAVY else 4, concurrency=concurrency,
                      request_for=lambda i: {"files": png_upload(uploads[i])})
         final[concurrency, run] = served[1].running_mean.clone()
 for concurrency in (1, 8):
@@ -493,7 +493,8 @@ try:
     for num_threads in settings:
         torch.set_num_threads(num_threads)
         with running_server(demo_app(wide, eval_mode=True, no_grad=True)) as server:
-            run_load(server.url + "/predict", num_requests=4, concurrency=4, files=png_upload(png))  # warm-up
+            run_load(server.url + "/predict", num_requests=4 if HEAVY else 1, concurrency=4,
+                     files=png_upload(png))  # warm-up
             for concurrency in (1, 8):
                 r = run_load(server.url + "/predict", num_requests=num_requests, concurrency=concurrency,
                              files=png_upload(png))
