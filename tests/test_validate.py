@@ -5,19 +5,22 @@
 
 import nbformat
 from nbgrader.validator import Validator
+from traitlets.config.loader import PyFileConfigLoader
 
 from mlinfra.course import classroom
 
 
-def _validate(nb, tmp_path):
+def _validate(nb, question, tmp_path):
+    """Validate as JupyterLab's button does: with the course's nbgrader_config.py (its cell timeout)."""
     path = tmp_path / "submission.ipynb"
     nbformat.write(nb, path)
-    return Validator().validate(str(path))
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(question.root)).load_config()
+    return Validator(config=config).validate(str(path))
 
 
 def test_correct_notebook_validates(question, tmp_path):
     """The release notebook filled in with the reference solutions passes every visible test in validate."""
-    results = _validate(classroom.make_submission(question, {}), tmp_path)
+    results = _validate(classroom.make_submission(question, {}), question, tmp_path)
     assert not results, (
         f"{question.slug}: validate reports "
         f"{[(k, [c.get('raw_error', '')[:200] for c in v]) for k, v in results.items()]}"
@@ -26,7 +29,7 @@ def test_correct_notebook_validates(question, tmp_path):
 
 def test_blank_notebook_fails_validation(question, tmp_path):
     """The untouched release notebook fails validation (no test passes trivially for a student)."""
-    results = _validate(nbformat.read(question.release_nb, as_version=4), tmp_path)
+    results = _validate(nbformat.read(question.release_nb, as_version=4), question, tmp_path)
     assert results.get("failed"), f"{question.slug}: the blank notebook validates"
     failing, tests = len(results["failed"]), len(classroom.autograded_tests(question))
     assert failing >= tests, f"{question.slug}: only {failing} cells fail in validate for {tests} tests"
