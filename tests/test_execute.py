@@ -4,6 +4,7 @@
 """
 
 import os
+import shutil
 
 import nbformat
 import pytest
@@ -14,6 +15,7 @@ from nbclient.exceptions import CellExecutionError
 def test_notebook_executes_as_reader(question, tmp_path):
     """The source notebook executes without error with the full demos (no NBGRADER_EXECUTION), on the CPU."""
     nb = nbformat.read(question.source_nb, as_version=4)
+    shutil.copytree(question.source_dir, tmp_path, dirs_exist_ok=True)  # with the files it ships
     env = {k: v for k, v in os.environ.items() if k != "NBGRADER_EXECUTION"}
     env["CUDA_VISIBLE_DEVICES"] = ""  # only for the kernel: the test process keeps its environment
     client = NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}})

@@ -3,6 +3,8 @@
 `nbgrader validate` exits 0 even when validation fails, so this uses nbgrader's Python API.
 """
 
+import shutil
+
 import nbformat
 from nbgrader.validator import Validator
 from traitlets.config.loader import PyFileConfigLoader
@@ -12,6 +14,7 @@ from mlinfra.course import classroom
 
 def _validate(nb, question, tmp_path):
     """Validate as JupyterLab's button does: with the course's nbgrader_config.py (its cell timeout)."""
+    shutil.copytree(question.source_dir, tmp_path, dirs_exist_ok=True)  # the files the notebook ships with
     path = tmp_path / "submission.ipynb"
     nbformat.write(nb, path)
     config = PyFileConfigLoader("nbgrader_config.py", path=str(question.root)).load_config()
