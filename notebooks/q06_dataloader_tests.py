@@ -384,6 +384,97 @@ def compare_suites(suites: dict[str, str], mutants: dict[str, str]) -> dict[str,
 
 
 # %% [markdown]
+# De vergrendelde cel hieronder bevat de correcte versie en de zichtbare mutanten: elk de correcte dataset met één
+# fout. Lees ze gerust; je tests moeten ook andere fouten tegen dezelfde regel vangen. De opdracht staat eronder.
+
+# %% nbgrader={"grade_id": "test_fixtures", "locked": true}
+def mutant(body: str) -> str:
+    """Module source of a faulty DigitsDataset: a subclass of the correct one with ``body`` as its class body."""
+    return IMPL_HEADER + "class DigitsDataset(Reference):\n" + textwrap.indent(textwrap.dedent(body).strip("\n"),
+                                                                               "    ") + "\n"
+
+
+CORRECT = reference_source()
+VISIBLE_MUTANTS = {
+    "channels_last": mutant('''
+        def __getitem__(self, index):
+            image, label = super().__getitem__(index)
+            return image.permute(1, 2, 0), label  # (8, 8, 1), as PIL and numpy store it
+    '''),
+    "float64_images": mutant('''
+        def __getitem__(self, index):
+            image, label = super().__getitem__(index)
+            return image.double(), label
+    '''),
+    "pixels_0_255": mutant('''
+        def __getitem__(self, index):
+            image, label = super().__getitem__(index)
+            return image * 255, label  # forgot to scale
+    '''),
+    "float_labels": mutant('''
+        def __getitem__(self, index):
+            image, label = super().__getitem__(index)
+            return image, float(label)  # labels read as float("7.0")
+    '''),
+    "files_in_folder_order": mutant('''
+        def __init__(self, root=None, transform=None):
+            super().__init__(root, transform)
+            # images taken in folder order, labels in CSV order
+            self.filenames = sorted(p.name for p in self.image_dir.glob("*.png"))[: len(self.labels)]
+    '''),
+    "len_counts_header": mutant('''
+        def __len__(self):
+            return len(self.filenames) + 1  # counted the lines of labels.csv, header included
+    '''),
+    "random_brightness": mutant('''
+        def __getitem__(self, index):
+            image, label = super().__getitem__(index)
+            return image * torch.empty(()).uniform_(0.8, 1.0), label  # an augmentation left in the data set
+    '''),
+    "corrupt_as_zeros": mutant('''
+        def __getitem__(self, index):
+            try:
+                return super().__getitem__(index)
+            except ValueError:
+                return torch.zeros(1, 8, 8), self.labels[index]  # "the training must not crash"
+    '''),
+    "empty_csv_is_empty": mutant('''
+        def __init__(self, root=None, transform=None):
+            lines = (Path(root) / "labels.csv").read_text().strip().splitlines() if root is not None else None
+            if lines is not None and len(lines) <= 1:  # no rows: an empty data set, no error
+                self.root, self.transform, self.image_dir = Path(root), transform, Path(root) / "images"
+                self.filenames, self.labels = [], []
+                return
+            super().__init__(root, transform)
+    '''),
+    "missing_files_dropped": mutant('''
+        def __init__(self, root=None, transform=None):
+            from mlinfra.data import _read_labels_csv, digits_root
+
+            self.root = digits_root() if root is None else Path(root)
+            self.transform, self.image_dir = transform, self.root / "images"
+            rows = zip(*_read_labels_csv(self.root / "labels.csv"))
+            kept = [(name, label) for name, label in rows if (self.image_dir / name).is_file()]  # silently skipped
+            self.filenames, self.labels = [name for name, _ in kept], [label for _, label in kept]
+    '''),
+}
+NOT_GREEN = ("Je tests falen op de correcte DigitsDataset (zie de uitvoer van de eerste testcel); dan telt geen "
+             "gevangen fout mee. Tip: volg het contract in de opdracht letterlijk.")
+
+
+def suite_report(implementations: dict[str, str]):
+    """Run the tests of the exercise cell against the given implementations (one pytest process; results cached)."""
+    return run_suite(collect_suite(globals()), implementations)
+
+
+def assert_caught(name: str, source: str, hint: str) -> None:
+    """Your tests must be green on the correct data set and red on the mutant ``source``."""
+    report = suite_report({"correct": CORRECT, name: source})
+    assert report.green_on_baseline, NOT_GREEN
+    assert report.caught(name), f"Geen enkele test faalt op de foute versie '{name}'. {hint}"
+
+
+# %% [markdown]
 # ## Oefening — Schrijf de testsuite (11 punten)
 #
 # Je schrijft pytest-tests voor een `DigitsDataset`. Ze worden nagekeken door **mutatietesten**: jouw tests draaien
@@ -519,97 +610,6 @@ def test_corrupt_image_raises_when_read(dataset_cls, tiny_digits, kind):
     image, label = dataset[2]  # the other samples still load
     assert label == tiny_digits.labels[2]
 ### END SOLUTION
-
-# %% [markdown]
-# De vergrendelde cel hieronder bevat de correcte versie en de zichtbare mutanten: elk de correcte dataset met één
-# fout. Lees ze gerust; je tests moeten ook andere fouten tegen dezelfde regel vangen.
-
-# %% nbgrader={"grade_id": "test_fixtures", "locked": true}
-def mutant(body: str) -> str:
-    """Module source of a faulty DigitsDataset: a subclass of the correct one with ``body`` as its class body."""
-    return IMPL_HEADER + "class DigitsDataset(Reference):\n" + textwrap.indent(textwrap.dedent(body).strip("\n"),
-                                                                               "    ") + "\n"
-
-
-CORRECT = reference_source()
-VISIBLE_MUTANTS = {
-    "channels_last": mutant('''
-        def __getitem__(self, index):
-            image, label = super().__getitem__(index)
-            return image.permute(1, 2, 0), label  # (8, 8, 1), as PIL and numpy store it
-    '''),
-    "float64_images": mutant('''
-        def __getitem__(self, index):
-            image, label = super().__getitem__(index)
-            return image.double(), label
-    '''),
-    "pixels_0_255": mutant('''
-        def __getitem__(self, index):
-            image, label = super().__getitem__(index)
-            return image * 255, label  # forgot to scale
-    '''),
-    "float_labels": mutant('''
-        def __getitem__(self, index):
-            image, label = super().__getitem__(index)
-            return image, float(label)  # labels read as float("7.0")
-    '''),
-    "files_in_folder_order": mutant('''
-        def __init__(self, root=None, transform=None):
-            super().__init__(root, transform)
-            # images taken in folder order, labels in CSV order
-            self.filenames = sorted(p.name for p in self.image_dir.glob("*.png"))[: len(self.labels)]
-    '''),
-    "len_counts_header": mutant('''
-        def __len__(self):
-            return len(self.filenames) + 1  # counted the lines of labels.csv, header included
-    '''),
-    "random_brightness": mutant('''
-        def __getitem__(self, index):
-            image, label = super().__getitem__(index)
-            return image * torch.empty(()).uniform_(0.8, 1.0), label  # an augmentation left in the data set
-    '''),
-    "corrupt_as_zeros": mutant('''
-        def __getitem__(self, index):
-            try:
-                return super().__getitem__(index)
-            except ValueError:
-                return torch.zeros(1, 8, 8), self.labels[index]  # "the training must not crash"
-    '''),
-    "empty_csv_is_empty": mutant('''
-        def __init__(self, root=None, transform=None):
-            lines = (Path(root) / "labels.csv").read_text().strip().splitlines() if root is not None else None
-            if lines is not None and len(lines) <= 1:  # no rows: an empty data set, no error
-                self.root, self.transform, self.image_dir = Path(root), transform, Path(root) / "images"
-                self.filenames, self.labels = [], []
-                return
-            super().__init__(root, transform)
-    '''),
-    "missing_files_dropped": mutant('''
-        def __init__(self, root=None, transform=None):
-            from mlinfra.data import _read_labels_csv, digits_root
-
-            self.root = digits_root() if root is None else Path(root)
-            self.transform, self.image_dir = transform, self.root / "images"
-            rows = zip(*_read_labels_csv(self.root / "labels.csv"))
-            kept = [(name, label) for name, label in rows if (self.image_dir / name).is_file()]  # silently skipped
-            self.filenames, self.labels = [name for name, _ in kept], [label for _, label in kept]
-    '''),
-}
-NOT_GREEN = ("Je tests falen op de correcte DigitsDataset (zie de uitvoer van de eerste testcel); dan telt geen "
-             "gevangen fout mee. Tip: volg het contract in de opdracht letterlijk.")
-
-
-def suite_report(implementations: dict[str, str]):
-    """Run the tests of the exercise cell against the given implementations (one pytest process; results cached)."""
-    return run_suite(collect_suite(globals()), implementations)
-
-
-def assert_caught(name: str, source: str, hint: str) -> None:
-    """Your tests must be green on the correct data set and red on the mutant ``source``."""
-    report = suite_report({"correct": CORRECT, name: source})
-    assert report.green_on_baseline, NOT_GREEN
-    assert report.caught(name), f"Geen enkele test faalt op de foute versie '{name}'. {hint}"
-
 
 # %% nbgrader={"grade_id": "test_suite_green_on_correct_dataset", "grade": true, "points": 1}
 """Checks that your tests all pass on the correct DigitsDataset (and that there is at least one)."""
