@@ -18,6 +18,8 @@ c.ClearSolutions.text_stub = "JOUW ANTWOORD HIER"
 # Per-cell timeout while grading: demos shrink under NBGRADER_EXECUTION, so no single cell needs long.
 c.Execute.timeout = 120
 c.Execute.interrupt_on_timeout = True
+# On a loaded machine (a class graded in parallel, CI) output after a cell can arrive later than nbclient's 4 s.
+c.Execute.iopub_timeout = 30
 
 # Feedback goes to students: strip the hidden tests from it. nbgrader's ClearHiddenTests removes their source only;
 # the traceback of a failed hidden test still quotes its lines, so those are reduced to the Dutch message first.
