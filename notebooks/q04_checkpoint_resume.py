@@ -260,7 +260,7 @@ ax.invert_yaxis()
 ax.set_xlim(0, max(diffs + [other_seed_diff]) * 1.15)
 ax.set_xlabel("grootste |verschil| in een parameter t.o.v. de run zonder onderbreking")
 ax.set_title("Eén veld weggelaten uit het checkpoint")
-ax.legend(loc="lower right")
+ax.legend(loc="center right")
 fig.tight_layout()
 plt.show()
 
@@ -948,3 +948,7 @@ with quiet():
 #   en gebruik nooit `weights_only=False` voor een bestand dat je niet zelf net hebt geschreven.
 # - Schrijf atomair (tijdelijk bestand in dezelfde map + `os.replace`), bewaar de laatste k, en herstel de RNG's na
 #   het opbouwen van model en loader.
+
+# %%
+shutil.rmtree(workdir, ignore_errors=True)  # the checkpoints of this notebook
+print(f"tijdelijke map {workdir.name} opgeruimd")
