@@ -16,7 +16,8 @@ a second; one process per implementation would cost that every time), with
   implementation is always run afresh. Results live only in this process's memory.
 
 The baseline (the correct implementation) runs first. If any test fails on it, the suite is not trustworthy: the other
-implementations are skipped and none counts as caught. A mutant is *caught* when the suite is green on the baseline and
+implementations are skipped and none counts as caught. On a mutant, the tests after its first failure are skipped
+(the verdict "caught" cannot change), which halves the cost of a good suite. A mutant is *caught* when the suite is green on the baseline and
 at least one test fails (or errors, or times out) on the mutant.
 
 Threat model: a careless suite (crashes on import, hangs, asserts nothing, fails on the correct code) scores what it
@@ -27,6 +28,7 @@ submitted test code.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import json
 import linecache
@@ -70,6 +72,12 @@ class TinyDigits:
     labels: tuple[int, ...]
 
 
+@functools.lru_cache(maxsize=2)
+def _shipped_rows(csv_path: str) -> tuple[tuple[str, str], ...]:
+    with open(csv_path, newline="", encoding="utf-8") as f:
+        return tuple(tuple(row) for row in list(csv.reader(f))[1:])
+
+
 def make_tiny_digits(dest: str | Path, indices: tuple[int, ...] = TINY_ROWS) -> TinyDigits:
     """Copy a few shipped digit PNGs into ``dest/images`` and write ``dest/labels.csv`` with rows in that order.
 
@@ -79,8 +87,7 @@ def make_tiny_digits(dest: str | Path, indices: tuple[int, ...] = TINY_ROWS) -> 
 
     dest = Path(dest)
     src = digits_root()
-    with open(src / "labels.csv", newline="", encoding="utf-8") as f:
-        shipped = list(csv.reader(f))[1:]
+    shipped = _shipped_rows(str(src / "labels.csv"))
     if (not isinstance(indices, (tuple, list)) or not indices
             or any(isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < len(shipped) for i in indices)):
         raise ValueError(f"indices moet een niet-lege rij posities 0..{len(shipped) - 1} in de meegeleverde "
@@ -241,7 +248,7 @@ _PHASE_WALL = float(_SPEC["phase_wall"])  # seconds of wall-clock time per test 
 _PHASE_CPU = float(_SPEC["phase_cpu"])  # seconds of CPU time per test phase: a busy loop, even on a loaded machine
 _OUT = open(_HERE / _SPEC["results"], "a", encoding="utf-8")
 _ITEM_IMPL = {}
-_STATE = {"baseline_failed": False}
+_STATE = {"baseline_failed": False, "caught": set()}
 del _SPEC
 
 
@@ -279,10 +286,13 @@ def pytest_collectreport(report):
 
 
 @pytest.fixture(autouse=True)
-def _skip_after_baseline_failure(request):
+def _skip_what_cannot_change_the_verdict(request):
     impl = _ITEM_IMPL.get(request.node.nodeid)
-    if impl not in (None, _BASELINE) and _STATE["baseline_failed"]:
-        pytest.skip("overgeslagen: de suite faalt al op de correcte implementatie")
+    if impl not in (None, _BASELINE):
+        if _STATE["baseline_failed"]:
+            pytest.skip("overgeslagen: de suite faalt al op de correcte implementatie")
+        if impl in _STATE["caught"]:
+            pytest.skip("overgeslagen: deze versie is al gevangen")
 
 
 def _on_timer(signum, frame):
@@ -346,6 +356,8 @@ def pytest_runtest_logreport(report):
         message = message.strip().splitlines()[0][:300] if message.strip() else "fout"
         if impl in (None, _BASELINE):
             _STATE["baseline_failed"] = True
+        else:
+            _STATE["caught"].add(impl)
     _emit({"nodeid": report.nodeid, "impl": impl, "when": report.when, "outcome": report.outcome,
            "message": message})
 
