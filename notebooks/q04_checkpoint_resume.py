@@ -55,9 +55,8 @@ from torch import nn
 
 from mlinfra import HEAVY, seed_everything
 from mlinfra.grading import quiet
-from mlinfra.resume import (flat_parameters, load_data, make_run, numpy_rng_safe_globals, resume, snapshot,
-                            train)
 from mlinfra.plots import set_style
+from mlinfra.resume import flat_parameters, load_data, make_run, numpy_rng_safe_globals, resume, snapshot, train
 
 set_style()
 seed_everything(0)

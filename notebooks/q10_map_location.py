@@ -48,11 +48,16 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import torch
 import torch.serialization as serialization
-from torch import nn
 
 from mlinfra import HEAVY, seed_everything
-from mlinfra.cuda_fixture import (cuda_tagging, data_pkl, find_fixture, fixture_checkpoint, storage_records,
-                                  tensor_locations)
+from mlinfra.cuda_fixture import (
+    cuda_tagging,
+    data_pkl,
+    find_fixture,
+    fixture_checkpoint,
+    storage_records,
+    tensor_locations,
+)
 from mlinfra.grading import quiet
 from mlinfra.models import mlp
 from mlinfra.plots import set_style

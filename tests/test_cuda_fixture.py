@@ -1,4 +1,5 @@
 """mlinfra.cuda_fixture: the CUDA-tagged checkpoint of question 10 is tagged as claimed and leaves no trace behind."""
+
 import pickle
 from pathlib import Path
 
@@ -9,17 +10,21 @@ import torch.serialization as serialization
 from mlinfra import cuda_fixture
 
 SHIPPED = Path(__file__).resolve().parents[1] / "notebooks" / "q10_map_location_files" / cuda_fixture.FIXTURE_NAME
-CUDA_ERROR = ("Attempting to deserialize object on a CUDA device but torch.cuda.is_available() is False. If you are "
-              "running on a CPU-only machine, please use torch.load with map_location=torch.device('cpu') to map "
-              "your storages to the CPU.")
+CUDA_ERROR = (
+    "Attempting to deserialize object on a CUDA device but torch.cuda.is_available() is False. If you are "
+    "running on a CPU-only machine, please use torch.load with map_location=torch.device('cpu') to map "
+    "your storages to the CPU."
+)
 
 
 def _expected_tags() -> list[str]:
     checkpoint, tags = cuda_fixture.fixture_checkpoint()
     # Storages are numbered in the order the pickler meets them: model first, then the optimizer state.
     seen, out = set(), []
-    for t in [*checkpoint["model"].values(),
-              *(v for s in checkpoint["optimizer"]["state"].values() for v in s.values())]:
+    for t in [
+        *checkpoint["model"].values(),
+        *(v for s in checkpoint["optimizer"]["state"].values() for v in s.values()),
+    ]:
         ptr = t.untyped_storage().data_ptr()
         if ptr not in seen:
             seen.add(ptr)
@@ -42,7 +47,7 @@ def test_tagging_leaves_the_registry_as_it_was(tmp_path):
     before = list(serialization._package_registry)
     cuda_fixture.make_fixture(tmp_path / "c.pt")
     with pytest.raises(ZeroDivisionError), cuda_fixture.cuda_tagging({}):
-        1 / 0
+        raise ZeroDivisionError
     assert serialization._package_registry == before
     torch.save({"w": torch.ones(2)}, tmp_path / "plain.pt")
     assert {r["location"] for r in cuda_fixture.storage_records(tmp_path / "plain.pt")} == {"cpu"}

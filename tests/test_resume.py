@@ -1,4 +1,5 @@
 """Unit tests for mlinfra.resume, the demo machinery of question 4 (checkpoints)."""
+
 from __future__ import annotations
 
 import subprocess

@@ -13,6 +13,7 @@ Command line (regenerates the fixture that ships with question 10)::
 
 Nothing in here solves an exercise: it makes and reads the test file, it never loads it with ``torch.load``.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -109,8 +110,13 @@ def make_fixture(path: str | os.PathLike) -> Path:
 def make_fixture_in_subprocess(path: str | os.PathLike, timeout: float = 120) -> Path:
     """Write the fixture from a fresh Python process, so the caller's tagger registry is never touched."""
     path = Path(path).resolve()
-    proc = subprocess.run([sys.executable, "-m", "mlinfra.cuda_fixture", str(path)], capture_output=True,
-                          text=True, timeout=timeout, env={**os.environ, "CUDA_VISIBLE_DEVICES": ""})
+    proc = subprocess.run(
+        [sys.executable, "-m", "mlinfra.cuda_fixture", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "CUDA_VISIBLE_DEVICES": ""},
+    )
     if proc.returncode != 0 or not path.is_file():
         raise RuntimeError(f"het maken van {path.name} mislukte:\n{proc.stdout}\n{proc.stderr}")
     return path
@@ -136,7 +142,7 @@ class _Opaque:
     def __init__(self, name: str, args: tuple = ()):
         self.name, self.args = name, args
 
-    def __call__(self, *args, **kwargs) -> "_Opaque":
+    def __call__(self, *args, **kwargs) -> _Opaque:
         return _Opaque(self.name, args)
 
     def __setstate__(self, state) -> None:  # BUILD on a stand-in: ignore

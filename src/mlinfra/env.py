@@ -1,4 +1,5 @@
 """Reproducibility and run-mode helpers shared by every notebook."""
+
 from __future__ import annotations
 
 import os

@@ -4,6 +4,7 @@ nbgrader gives a test cell 0 points as soon as anything reaches stderr (a ``User
 even when every assertion passes. Test cells wrap their body in :func:`quiet` so that a correct answer that happens
 to warn still earns its points.
 """
+
 from __future__ import annotations
 
 import contextlib

@@ -1,12 +1,14 @@
 """Tiny models used across the notebooks."""
+
 from __future__ import annotations
 
 import torch
 from torch import nn
 
 
-def mlp(in_features: int, hidden: int, out_features: int, dropout: float = 0.0,
-        batchnorm: bool = False) -> nn.Sequential:
+def mlp(
+    in_features: int, hidden: int, out_features: int, dropout: float = 0.0, batchnorm: bool = False
+) -> nn.Sequential:
     """A two-layer MLP: Linear → [BatchNorm1d] → ReLU → [Dropout] → Linear."""
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"dropout moet in [0, 1) liggen, niet {dropout!r}")
@@ -33,5 +35,6 @@ def grads_vector(model: nn.Module) -> torch.Tensor | None:
     params = list(model.parameters())
     if all(p.grad is None for p in params):
         return None
-    return torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).detach().reshape(-1).clone()
-                      for p in params])
+    return torch.cat(
+        [(p.grad if p.grad is not None else torch.zeros_like(p)).detach().reshape(-1).clone() for p in params]
+    )

@@ -1,4 +1,5 @@
 """Plot defaults and the few figure types the notebooks share."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -8,20 +9,23 @@ import matplotlib.pyplot as plt
 
 def set_style() -> None:
     """Readable defaults for every figure in the course."""
-    plt.rcParams.update({
-        "figure.figsize": (7.0, 4.0),
-        "figure.dpi": 100,
-        "axes.grid": True,
-        "grid.alpha": 0.3,
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-        "legend.frameon": False,
-        "font.size": 11,
-    })
+    plt.rcParams.update(
+        {
+            "figure.figsize": (7.0, 4.0),
+            "figure.dpi": 100,
+            "axes.grid": True,
+            "grid.alpha": 0.3,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "legend.frameon": False,
+            "font.size": 11,
+        }
+    )
 
 
-def plot_curves(curves: Mapping[str, Sequence[float]], title: str, xlabel: str = "stap",
-                ylabel: str = "loss", logy: bool = False):
+def plot_curves(
+    curves: Mapping[str, Sequence[float]], title: str, xlabel: str = "stap", ylabel: str = "loss", logy: bool = False
+):
     """One line per named curve; returns the matplotlib ``Axes``."""
     if not curves:
         raise ValueError("plot_curves heeft minstens één curve nodig")

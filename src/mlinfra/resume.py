@@ -9,6 +9,7 @@ can leave out one field at a time; the file format and the exercise functions li
 Run as a script (``python -m mlinfra.resume DIR --epochs N``) it rebuilds every object in a fresh process, loads
 ``DIR/checkpoint.pt`` and trains to epoch N, for the notebook's "resume in a new process" demo.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,8 +30,18 @@ from mlinfra.env import seed_everything
 from mlinfra.models import mlp
 
 #: The fields a complete in-memory snapshot holds (the RNG states are nested under "rng").
-FIELDS = ("model", "optimizer", "scheduler", "epoch", "step", "rng.python", "rng.numpy", "rng.torch",
-          "rng.generator", "scaler")
+FIELDS = (
+    "model",
+    "optimizer",
+    "scheduler",
+    "epoch",
+    "step",
+    "rng.python",
+    "rng.numpy",
+    "rng.torch",
+    "rng.generator",
+    "scaler",
+)
 
 
 def load_data(n: int = 256) -> tuple[torch.Tensor, torch.Tensor]:
@@ -41,6 +52,7 @@ def load_data(n: int = 256) -> tuple[torch.Tensor, torch.Tensor]:
 @dataclass
 class Run:
     """Every object of one training run."""
+
     model: nn.Module
     optimizer: torch.optim.Optimizer
     scheduler: torch.optim.lr_scheduler.LRScheduler
@@ -112,16 +124,22 @@ def snapshot(run: Run, epoch: int, step: int = 0, mid_epoch: bool = False) -> di
     draws the same permutation and can skip the batches it already trained on.
     """
     generator_state = run.generator_at_epoch_start if mid_epoch else run.generator.get_state()
-    return copy.deepcopy({
-        "model": run.model.state_dict(),
-        "optimizer": run.optimizer.state_dict(),
-        "scheduler": run.scheduler.state_dict(),
-        "epoch": epoch,
-        "step": step,
-        "rng": {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state(),
-                "generator": generator_state},
-        "scaler": run.scaler.state_dict() if run.scaler is not None else None,
-    })
+    return copy.deepcopy(
+        {
+            "model": run.model.state_dict(),
+            "optimizer": run.optimizer.state_dict(),
+            "scheduler": run.scheduler.state_dict(),
+            "epoch": epoch,
+            "step": step,
+            "rng": {
+                "python": random.getstate(),
+                "numpy": np.random.get_state(),
+                "torch": torch.get_rng_state(),
+                "generator": generator_state,
+            },
+            "scaler": run.scaler.state_dict() if run.scaler is not None else None,
+        }
+    )
 
 
 def restore_rng(snap: dict, skip: Collection[str] = ()) -> None:
@@ -152,8 +170,15 @@ def restore_objects(run: Run, snap: dict, skip: Collection[str] = ()) -> None:
         run.scaler.load_state_dict(snap["scaler"])
 
 
-def resume(X: torch.Tensor, y: torch.Tensor, snap: dict, num_epochs: int, skip: Collection[str] = (),
-           rng_first: bool = False, amp: bool = False) -> Run:
+def resume(
+    X: torch.Tensor,
+    y: torch.Tensor,
+    snap: dict,
+    num_epochs: int,
+    skip: Collection[str] = (),
+    rng_first: bool = False,
+    amp: bool = False,
+) -> Run:
     """Rebuild every object from scratch (other seed, scrambled RNGs), restore ``snap`` and train to ``num_epochs``.
 
     ``rng_first`` restores the global RNGs *before* building the objects (the wrong order: building the model
@@ -184,8 +209,10 @@ def numpy_rng_safe_globals() -> list:
 
 
 def _main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Resume the checkpoint demo in a fresh process: load "
-                                                 "DIR/checkpoint.pt, train to --epochs, write DIR/parameters.pt.")
+    parser = argparse.ArgumentParser(
+        description="Resume the checkpoint demo in a fresh process: load "
+        "DIR/checkpoint.pt, train to --epochs, write DIR/parameters.pt."
+    )
     parser.add_argument("workdir", type=Path)
     parser.add_argument("--epochs", type=int, required=True, help="total number of epochs of the whole run")
     args = parser.parse_args(argv)
