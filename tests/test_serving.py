@@ -1,4 +1,5 @@
 """Unit tests for mlinfra.serving: servers always stop, ports close, threads end, loads stay bounded."""
+
 import threading
 import time
 from contextlib import asynccontextmanager
@@ -6,8 +7,7 @@ from contextlib import asynccontextmanager
 import pytest
 from fastapi import FastAPI
 
-from mlinfra.serving import (percentile, port_is_open, rss_mb, run_load, running_server,
-                             running_worker_server)
+from mlinfra.serving import percentile, port_is_open, rss_mb, run_load, running_server, running_worker_server
 
 
 def _uvicorn_threads() -> list[threading.Thread]:
@@ -57,7 +57,7 @@ def test_server_serves_then_stops_and_frees_the_port():
 def test_server_stops_when_the_block_raises():
     with pytest.raises(ZeroDivisionError):
         with running_server(_app()) as server:
-            1 / 0
+            raise ZeroDivisionError
     assert not port_is_open(server.port)
     assert not server.thread.is_alive()
     assert not _uvicorn_threads()
@@ -67,8 +67,12 @@ def test_server_stops_with_a_request_still_running():
     """A handler that is still busy when the block ends does not keep the thread or the port alive."""
     app = _app(delay=1.0)
     with running_server(app, shutdown_timeout=2.0) as server:
-        threading.Thread(target=run_load, args=(server.url + "/slow",),
-                         kwargs={"method": "GET", "num_requests": 1, "concurrency": 1}, daemon=True).start()
+        threading.Thread(
+            target=run_load,
+            args=(server.url + "/slow",),
+            kwargs={"method": "GET", "num_requests": 1, "concurrency": 1},
+            daemon=True,
+        ).start()
         deadline = time.monotonic() + 5
         while app.state.counters["calls"] == 0 and time.monotonic() < deadline:
             time.sleep(0.01)
@@ -99,7 +103,9 @@ def test_load_respects_concurrency_and_keeps_order():
     app = _app(delay=0.05)
     with running_server(app) as server:
         result = run_load(server.url + "/slow", method="GET", num_requests=12, concurrency=3)
-        echoed = run_load(server.url + "/echo", num_requests=6, concurrency=3, request_for=lambda i: {"params": {"n": i}})
+        echoed = run_load(
+            server.url + "/echo", num_requests=6, concurrency=3, request_for=lambda i: {"params": {"n": i}}
+        )
     assert len(result.latencies_ms) == 12 and result.skipped == 0
     assert all(lat >= 40 for lat in result.latencies_ms)
     assert 2 <= app.state.counters["max_active"] <= 3
@@ -123,17 +129,20 @@ def test_load_records_connection_errors_as_status_0():
     assert result.statuses == [0, 0]
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"url": "http://example.com/predict"}, "eigen machine"),
-    ({"url": "http://10.0.0.1:8000/"}, "eigen machine"),
-    ({"url": "https://127.0.0.1:8000/"}, "eigen machine"),
-    ({"num_requests": 0}, "num_requests"),
-    ({"num_requests": 10_000}, "num_requests"),
-    ({"concurrency": 0}, "concurrency"),
-    ({"concurrency": 1000}, "concurrency"),
-    ({"max_seconds": 0}, "max_seconds"),
-    ({"max_seconds": 3600}, "max_seconds"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"url": "http://example.com/predict"}, "eigen machine"),
+        ({"url": "http://10.0.0.1:8000/"}, "eigen machine"),
+        ({"url": "https://127.0.0.1:8000/"}, "eigen machine"),
+        ({"num_requests": 0}, "num_requests"),
+        ({"num_requests": 10_000}, "num_requests"),
+        ({"concurrency": 0}, "concurrency"),
+        ({"concurrency": 1000}, "concurrency"),
+        ({"max_seconds": 0}, "max_seconds"),
+        ({"max_seconds": 3600}, "max_seconds"),
+    ],
+)
 def test_load_rejects_unbounded_or_remote_loads(kwargs, message):
     args = {"url": "http://127.0.0.1:1/", "num_requests": 1, "concurrency": 1, **kwargs}
     with pytest.raises(ValueError, match=message):
@@ -154,7 +163,7 @@ def test_rss_of_this_process_is_positive():
     assert rss_mb(__import__("os").getpid()) > 1
 
 
-APP_FILE = '''
+APP_FILE = """
 import os
 from fastapi import FastAPI
 
@@ -169,7 +178,7 @@ def health():
 @app.get("/pid")
 def pid():
     return {"pid": os.getpid()}
-'''
+"""
 
 
 def test_worker_server_runs_and_stops_its_whole_process_group(tmp_path):

@@ -11,6 +11,7 @@ Used by question 5. Two pieces, both safe to use from a notebook:
 
 Nothing in here solves an exercise: the apps under test come from the notebook.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -63,8 +64,14 @@ class Server:
 
 
 @contextlib.contextmanager
-def running_server(app, *, startup_timeout: float = 10.0, shutdown_timeout: float = 5.0,
-                   log_level: str = "warning", limit_concurrency: int | None = None) -> Iterator[Server]:
+def running_server(
+    app,
+    *,
+    startup_timeout: float = 10.0,
+    shutdown_timeout: float = 5.0,
+    log_level: str = "warning",
+    limit_concurrency: int | None = None,
+) -> Iterator[Server]:
     """Run ``app`` on uvicorn at 127.0.0.1 on a free port in a daemon thread; stop it when the block ends.
 
     The lifespan of the app runs (start-up before the block, shutdown after it). If start-up fails or does not finish
@@ -76,11 +83,21 @@ def running_server(app, *, startup_timeout: float = 10.0, shutdown_timeout: floa
         raise ValueError("startup_timeout en shutdown_timeout moeten positief zijn")
     sock = _bound_socket()
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level=log_level, access_log=False,
-                            lifespan="on", loop="asyncio", http="h11", ws="none",
-                            timeout_graceful_shutdown=max(1, int(shutdown_timeout / 2)),
-                            limit_concurrency=limit_concurrency)
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level=log_level,
+        access_log=False,
+        lifespan="on",
+        loop="asyncio",
+        http="h11",
+        ws="none",
+        timeout_graceful_shutdown=max(1, int(shutdown_timeout / 2)),
+        limit_concurrency=limit_concurrency,
+    )
     server = uvicorn.Server(config)
+
     def serve() -> None:
         with contextlib.suppress(SystemExit):  # uvicorn exits with SystemExit(3) when the lifespan start-up fails
             server.run(sockets=[sock])
@@ -131,9 +148,17 @@ def percentile(values: Sequence[float], q: float) -> float:
     return float(np.percentile(np.asarray(values, dtype=float), q))
 
 
-def run_load(url: str, *, num_requests: int, concurrency: int, method: str = "POST", max_seconds: float = 30.0,
-             timeout: float = 10.0, request_for: Callable[[int], dict] | None = None,
-             **request_kwargs) -> LoadResult:
+def run_load(
+    url: str,
+    *,
+    num_requests: int,
+    concurrency: int,
+    method: str = "POST",
+    max_seconds: float = 30.0,
+    timeout: float = 10.0,
+    request_for: Callable[[int], dict] | None = None,
+    **request_kwargs,
+) -> LoadResult:
     """Send ``num_requests`` requests to ``url`` with at most ``concurrency`` in flight; loopback only.
 
     ``request_kwargs`` go to ``httpx.Client.request`` (e.g. ``files=...``, ``params=...``); ``request_for(i)`` may
@@ -142,8 +167,9 @@ def run_load(url: str, *, num_requests: int, concurrency: int, method: str = "PO
     """
     parts = urlsplit(url)
     if parts.hostname not in LOOPBACK_HOSTS or parts.scheme != "http":
-        raise ValueError(f"run_load stuurt alleen gewoon HTTP-verkeer naar de eigen machine (http://127.0.0.1), "
-                         f"niet naar {url!r}")
+        raise ValueError(
+            f"run_load stuurt alleen gewoon HTTP-verkeer naar de eigen machine (http://127.0.0.1), niet naar {url!r}"
+        )
     if not isinstance(num_requests, int) or not 1 <= num_requests <= MAX_REQUESTS:
         raise ValueError(f"num_requests moet een geheel getal tussen 1 en {MAX_REQUESTS} zijn, niet {num_requests!r}")
     if not isinstance(concurrency, int) or not 1 <= concurrency <= MAX_CONCURRENCY:
@@ -158,6 +184,7 @@ def run_load(url: str, *, num_requests: int, concurrency: int, method: str = "PO
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
 
     with _loopback_client(timeout=timeout, limits=limits) as client:
+
         def one(i: int) -> None:
             if time.perf_counter() > deadline:
                 return
@@ -178,9 +205,13 @@ def run_load(url: str, *, num_requests: int, concurrency: int, method: str = "PO
         with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="load") as pool:
             list(pool.map(one, range(num_requests)))
     sent = [i for i, lat in enumerate(latencies) if lat is not None]
-    return LoadResult(latencies_ms=[latencies[i] for i in sent], statuses=[statuses[i] for i in sent],
-                      bodies=[bodies[i] for i in sent], wall_s=time.perf_counter() - start,
-                      skipped=num_requests - len(sent))
+    return LoadResult(
+        latencies_ms=[latencies[i] for i in sent],
+        statuses=[statuses[i] for i in sent],
+        bodies=[bodies[i] for i in sent],
+        wall_s=time.perf_counter() - start,
+        skipped=num_requests - len(sent),
+    )
 
 
 def _loopback_client(**kwargs) -> httpx.Client:
@@ -208,9 +239,15 @@ def rss_mb(pid: int) -> float:
 
 
 @contextlib.contextmanager
-def running_worker_server(app_dir: str | os.PathLike, app: str, *, workers: int = 2, startup_timeout: float = 60.0,
-                          health_path: str = "/health", env: dict[str, str] | None = None
-                          ) -> Iterator[tuple[str, subprocess.Popen]]:
+def running_worker_server(
+    app_dir: str | os.PathLike,
+    app: str,
+    *,
+    workers: int = 2,
+    startup_timeout: float = 60.0,
+    health_path: str = "/health",
+    env: dict[str, str] | None = None,
+) -> Iterator[tuple[str, subprocess.Popen]]:
     """Run ``uvicorn --workers N`` on ``app`` ("module:attribute" in ``app_dir``) at 127.0.0.1 on a free port.
 
     Yields ``(url, process)`` once ``health_path`` answers 200. The server runs in its own process group; when the
@@ -220,10 +257,26 @@ def running_worker_server(app_dir: str | os.PathLike, app: str, *, workers: int 
         raise ValueError(f"workers moet een geheel getal van 1 tot 4 zijn, niet {workers!r}")
     port = free_port()
     log = tempfile.TemporaryFile(mode="w+")
-    cmd = [sys.executable, "-m", "uvicorn", "--app-dir", str(app_dir), app, "--host", "127.0.0.1",
-           "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"]
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                            env={**os.environ, **(env or {})})
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--app-dir",
+        str(app_dir),
+        app,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+    proc = subprocess.Popen(
+        cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env={**os.environ, **(env or {})}
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + startup_timeout
@@ -232,7 +285,8 @@ def running_worker_server(app_dir: str | os.PathLike, app: str, *, workers: int 
             if proc.poll() is not None:
                 probe.close()
                 log.seek(0)
-                raise RuntimeError(f"uvicorn stopte tijdens het starten (code {proc.returncode}):\n{log.read()[-2000:]}")
+                tail = log.read()[-2000:]
+                raise RuntimeError(f"uvicorn stopte tijdens het starten (code {proc.returncode}):\n{tail}")
             try:
                 if probe.get(url + health_path, headers={"connection": "close"}).status_code == 200:
                     probe.close()
