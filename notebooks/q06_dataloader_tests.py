@@ -516,7 +516,8 @@ def assert_caught(name: str, source: str, hint: str) -> None:
 # **Spelregels.**
 # - Test gedrag via `dataset_cls` en `tiny_digits`. Gebruik `mlinfra` niet in je tests (de referentie-implementatie
 #   als orakel is geen test), en kijk niet naar de implementatie zelf (broncode, klassennaam, module).
-# - Houd het snel: elke test maximaal 5 s rekentijd, de hele run (correcte versie plus alle foute) maximaal 90 s.
+# - Houd het snel: elke test maximaal 5 s rekentijd (en 30 s wachttijd), de hele run (correcte versie plus alle foute)
+#   maximaal 90 s; een test die te lang duurt telt als gefaald.
 #   Gebruik daarom `tiny_digits`, niet alle 1.797 cijfers.
 #
 # **Nakijken.** De eerste testcel draait je tests één keer in een apart pytest-proces op de correcte dataset en op
