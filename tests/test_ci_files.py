@@ -1,4 +1,5 @@
 """The CI examples in ci/ are real files: valid YAML/JSON, least privilege, and nothing that leaks a secret."""
+
 import json
 import re
 from pathlib import Path

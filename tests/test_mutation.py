@@ -1,4 +1,5 @@
 """Unit tests for mlinfra.mutation: the tiny digits fixture, collecting a suite, and grading a suite by mutation."""
+
 from __future__ import annotations
 
 import csv
@@ -8,25 +9,38 @@ import time
 import pytest
 
 from mlinfra import mutation
-from mlinfra.mutation import (IMPL_HEADER, ImplResult, SuiteReport, collect_suite, make_tiny_digits, reference_source,
-                              run_suite)
+from mlinfra.mutation import (
+    IMPL_HEADER,
+    ImplResult,
+    SuiteReport,
+    collect_suite,
+    make_tiny_digits,
+    reference_source,
+    run_suite,
+)
 
-CHANNELS_LAST = IMPL_HEADER + '''class DigitsDataset(Reference):
+CHANNELS_LAST = (
+    IMPL_HEADER
+    + """class DigitsDataset(Reference):
     def __getitem__(self, index):
         image, label = super().__getitem__(index)
         return image.permute(1, 2, 0), label
-'''
-FLOAT64 = IMPL_HEADER + '''class DigitsDataset(Reference):
+"""
+)
+FLOAT64 = (
+    IMPL_HEADER
+    + """class DigitsDataset(Reference):
     def __getitem__(self, index):
         image, label = super().__getitem__(index)
         return image.double(), label
-'''
-SHAPE_SUITE = '''
+"""
+)
+SHAPE_SUITE = """
 def test_shape(dataset_cls, tiny_digits):
     image, label = dataset_cls(tiny_digits.root)[0]
     assert image.shape == (1, 8, 8)
     assert label == tiny_digits.labels[0]
-'''
+"""
 
 
 def test_make_tiny_digits_writes_real_files_out_of_name_order(tmp_path):
@@ -68,13 +82,16 @@ def test_collect_suite_outside_jupyter_and_without_tests():
         collect_suite({"helper": len, "test_value": 3})
 
 
-@pytest.mark.parametrize("kwargs", [
-    dict(suite="", implementations={"correct": "class DigitsDataset: pass"}),
-    dict(suite="def test_a(): pass", implementations={"mutant": "class DigitsDataset: pass"}),
-    dict(suite="def test_a(): pass", implementations={"correct": "x = 1"}),
-    dict(suite="def test_a(): pass", implementations={"correct": "class DigitsDataset: pass"}, timeout=0),
-    dict(suite="def test_a(): pass", implementations={"correct": "class DigitsDataset: pass"}, phase_cpu=-1),
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(suite="", implementations={"correct": "class DigitsDataset: pass"}),
+        dict(suite="def test_a(): pass", implementations={"mutant": "class DigitsDataset: pass"}),
+        dict(suite="def test_a(): pass", implementations={"correct": "x = 1"}),
+        dict(suite="def test_a(): pass", implementations={"correct": "class DigitsDataset: pass"}, timeout=0),
+        dict(suite="def test_a(): pass", implementations={"correct": "class DigitsDataset: pass"}, phase_cpu=-1),
+    ],
+)
 def test_run_suite_rejects_bad_arguments(kwargs):
     with pytest.raises(ValueError):
         run_suite(**kwargs)
@@ -82,20 +99,25 @@ def test_run_suite_rejects_bad_arguments(kwargs):
 
 def test_forbidden_word_makes_the_suite_red_without_running():
     before = mutation._RUN_COUNT[0]
-    report = run_suite("from mlinfra.data import DigitsDataset\n\ndef test_a(dataset_cls):\n    pass\n",
-                       {"correct": reference_source(), "m": CHANNELS_LAST})
+    report = run_suite(
+        "from mlinfra.data import DigitsDataset\n\ndef test_a(dataset_cls):\n    pass\n",
+        {"correct": reference_source(), "m": CHANNELS_LAST},
+    )
     assert mutation._RUN_COUNT[0] == before
     assert not report.green_on_baseline and not report.caught("m")
     assert "mlinfra" in report.summary()
 
 
 def test_report_semantics():
-    report = SuiteReport("correct", {"correct": ImplResult("correct", 2, 2), "m": ImplResult("m", 2, 1, ("t: x",)),
-                                     "n": ImplResult("n", 2, 2)})
+    report = SuiteReport(
+        "correct",
+        {"correct": ImplResult("correct", 2, 2), "m": ImplResult("m", 2, 1, ("t: x",)), "n": ImplResult("n", 2, 2)},
+    )
     assert report.green_on_baseline and report.caught("m") and not report.caught("n")
     assert "n " not in report.summary(names=["correct", "m"])
-    red_base = SuiteReport("correct", {"correct": ImplResult("correct", 2, 1, ("t: y",)),
-                                       "m": ImplResult("m", 2, 1, ("t: x",))})
+    red_base = SuiteReport(
+        "correct", {"correct": ImplResult("correct", 2, 1, ("t: y",)), "m": ImplResult("m", 2, 1, ("t: x",))}
+    )
     assert not red_base.caught("m"), "a suite that fails on the correct code catches nothing"
     assert not ImplResult("x", 0, 0).green, "no test is not green"
     with pytest.raises(KeyError):
@@ -116,12 +138,14 @@ def test_run_suite_catches_what_the_tests_check_and_caches():
 
 
 def test_import_crash_and_hanging_tests_score_zero_without_raising():
-    crash = run_suite("import module_that_does_not_exist_q06\n\ndef test_a(dataset_cls):\n    pass\n",
-                      {"correct": reference_source(), "m": CHANNELS_LAST})
+    crash = run_suite(
+        "import module_that_does_not_exist_q06\n\ndef test_a(dataset_cls):\n    pass\n",
+        {"correct": reference_source(), "m": CHANNELS_LAST},
+    )
     assert not crash.green_on_baseline and not crash.caught("m")
     assert "kan niet geladen" in (crash.results["correct"].error or "")
 
-    hanging = '''
+    hanging = """
 import time
 
 
@@ -132,7 +156,7 @@ def test_busy(dataset_cls):
 
 def test_sleeps(dataset_cls):
     time.sleep(60)
-'''
+"""
     start = time.perf_counter()
     report = run_suite(hanging, {"correct": reference_source(), "m": CHANNELS_LAST}, phase_timeout=2, phase_cpu=1)
     assert time.perf_counter() - start < 60
@@ -143,8 +167,11 @@ def test_sleeps(dataset_cls):
 
 def test_whole_run_timeout_kills_the_process():
     start = time.perf_counter()
-    report = run_suite("import time\ntime.sleep(120)\n\ndef test_a(dataset_cls):\n    pass\n",
-                       {"correct": reference_source(), "m": CHANNELS_LAST}, timeout=8)
+    report = run_suite(
+        "import time\ntime.sleep(120)\n\ndef test_a(dataset_cls):\n    pass\n",
+        {"correct": reference_source(), "m": CHANNELS_LAST},
+        timeout=8,
+    )
     assert time.perf_counter() - start < 30
     assert not report.green_on_baseline and not report.caught("m")
     assert "langer dan 8 s" in (report.results["m"].error or "")

@@ -2,6 +2,7 @@
 
 They run against the embedded moto server; the last test runs against a real MinIO only when MLINFRA_MINIO_* is set.
 """
+
 import io
 import json
 import os
@@ -53,12 +54,20 @@ def ci_user(server):
 def test_ci_policy_allows_only_put_under_prefix():
     """The CI policy has one Allow statement: s3:PutObject on bucket/prefix*."""
     policy = ci_policy("models", "models/ci/")
-    assert policy["Statement"] == [{"Sid": "UploadModelArtifactsOnly", "Effect": "Allow", "Action": ["s3:PutObject"],
-                                    "Resource": ["arn:aws:s3:::models/models/ci/*"]}]
+    assert policy["Statement"] == [
+        {
+            "Sid": "UploadModelArtifactsOnly",
+            "Effect": "Allow",
+            "Action": ["s3:PutObject"],
+            "Resource": ["arn:aws:s3:::models/models/ci/*"],
+        }
+    ]
 
 
-@pytest.mark.parametrize("bucket, prefix", [("", "a/"), ("a/b", "x/"), ("models", ""), ("models", "ci"),
-                                            ("models", "/ci/"), ("models", "c*/")])
+@pytest.mark.parametrize(
+    "bucket, prefix",
+    [("", "a/"), ("a/b", "x/"), ("models", ""), ("models", "ci"), ("models", "/ci/"), ("models", "c*/")],
+)
 def test_ci_policy_rejects_bad_names(bucket, prefix):
     """Empty or wildcard names, a prefix without trailing '/' or with a leading '/' give a Dutch ValueError."""
     with pytest.raises(ValueError, match="ongeldige|prefix"):
@@ -132,8 +141,13 @@ def test_tampering_proxy_flips_one_byte(server, ci_user):
     """Through the proxy the server stores the body with its last byte changed, and returns that body's ETag."""
     data = bytes(range(256)) * 4
     with TamperingProxy(server.url) as proxy:
-        client = Minio(urlsplit(proxy.url).netloc, access_key=ci_user.access_key, secret_key=ci_user.secret_key,
-                       secure=False, region=server.region)
+        client = Minio(
+            urlsplit(proxy.url).netloc,
+            access_key=ci_user.access_key,
+            secret_key=ci_user.secret_key,
+            secure=False,
+            region=server.region,
+        )
         result = client.put_object("models", "models/ci/t.bin", io.BytesIO(data), len(data))
         proxy_port = urlsplit(proxy.url).port
     stored = server.admin_client().get_object("models", "models/ci/t.bin").read()

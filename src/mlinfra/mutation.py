@@ -7,7 +7,8 @@ An *implementation* is the source text of a module that defines ``class DigitsDa
 :func:`run_suite` runs the suite against all implementations in ONE ``pytest`` subprocess (importing torch costs about
 a second; one process per implementation would cost that every time), with
 
-- a wall-clock and a CPU-time limit per test phase (``SIGALRM``/``SIGPROF``, POSIX) and one for the whole run (the process group is killed);
+- a wall-clock and a CPU-time limit per test phase (``SIGALRM``/``SIGPROF``, POSIX) and one for the whole run (the
+  process group is killed);
 - implementations under random module names, in a shuffled order after the baseline, so a test cannot tell which one
   it is looking at from a name or a position;
 - nothing on the caller's stdout/stderr: pytest's output is captured and summarised in the :class:`SuiteReport`;
@@ -17,14 +18,15 @@ a second; one process per implementation would cost that every time), with
 
 The baseline (the correct implementation) runs first. If any test fails on it, the suite is not trustworthy: the other
 implementations are skipped and none counts as caught. On a mutant, the tests after its first failure are skipped
-(the verdict "caught" cannot change), which halves the cost of a good suite. A mutant is *caught* when the suite is green on the baseline and
-at least one test fails (or errors, or times out) on the mutant.
+(the verdict "caught" cannot change), which halves the cost of a good suite. A mutant is *caught* when the suite is
+green on the baseline and at least one test fails (or errors, or times out) on the mutant.
 
 Threat model: a careless suite (crashes on import, hangs, asserts nothing, fails on the correct code) scores what it
 deserves without breaking the caller. Deliberate forgery from inside the kernel or the test process (monkeypatching
 this module, reading the generated files) cannot be prevented by any in-notebook grader; it stays visible in the
 submitted test code.
 """
+
 from __future__ import annotations
 
 import csv
@@ -45,7 +47,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 #: Imports every suite may rely on without writing them (the notebook's setup cell has the same ones).
-SUITE_HEADER = '''\
+SUITE_HEADER = """\
 import csv
 import os
 import shutil
@@ -56,7 +58,7 @@ import pytest
 import torch
 from PIL import Image
 from torch.utils.data import DataLoader
-'''
+"""
 
 #: The rows of the tiny data set: positions in the shipped ``labels.csv`` (0000.png..0011.png: the digits 0..9, then
 #: 0 and 1 again), deliberately NOT in file-name order, so "row i is the i-th file of the folder" is visibly wrong.
@@ -88,10 +90,15 @@ def make_tiny_digits(dest: str | Path, indices: tuple[int, ...] = TINY_ROWS) -> 
     dest = Path(dest)
     src = digits_root()
     shipped = _shipped_rows(str(src / "labels.csv"))
-    if (not isinstance(indices, (tuple, list)) or not indices
-            or any(isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < len(shipped) for i in indices)):
-        raise ValueError(f"indices moet een niet-lege rij posities 0..{len(shipped) - 1} in de meegeleverde "
-                         f"labels.csv zijn, niet {indices!r}")
+    if (
+        not isinstance(indices, (tuple, list))
+        or not indices
+        or any(isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < len(shipped) for i in indices)
+    ):
+        raise ValueError(
+            f"indices moet een niet-lege rij posities 0..{len(shipped) - 1} in de meegeleverde "
+            f"labels.csv zijn, niet {indices!r}"
+        )
     if len(set(indices)) != len(indices):
         raise ValueError("indices bevat dubbele posities; elke afbeelding mag maar één keer voorkomen")
     (dest / "images").mkdir(parents=True, exist_ok=True)
@@ -120,6 +127,7 @@ def reference_source() -> str:
 
 
 # --- Collecting a suite from notebook cells -------------------------------------------------------------------------
+
 
 def collect_suite(namespace: Mapping[str, object], prefix: str = "test_") -> str:
     """The source of the notebook cell(s) that define the tests (``test_*`` functions, ``Test*`` classes).
@@ -151,12 +159,15 @@ def collect_suite(namespace: Mapping[str, object], prefix: str = "test_") -> str
                     continue
     text = "\n\n".join(s.strip("\n") for s in sources.values() if s.strip())
     if not text:
-        raise ValueError(f"Geen testfuncties gevonden: definieer in de oefencel functies waarvan de naam met "
-                         f"{prefix!r} begint (en voer die cel uit).")
+        raise ValueError(
+            f"Geen testfuncties gevonden: definieer in de oefencel functies waarvan de naam met "
+            f"{prefix!r} begint (en voer die cel uit)."
+        )
     return text + "\n"
 
 
 # --- Results ----------------------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class ImplResult:
@@ -371,10 +382,17 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def run_suite(suite: str, implementations: Mapping[str, str], *, baseline: str = "correct",
-              timeout: float = 90.0, phase_timeout: float = 30.0, phase_cpu: float = 5.0,
-              forbidden: tuple[str, ...] = ("mlinfra",),
-              header: str = SUITE_HEADER) -> SuiteReport:
+def run_suite(
+    suite: str,
+    implementations: Mapping[str, str],
+    *,
+    baseline: str = "correct",
+    timeout: float = 90.0,
+    phase_timeout: float = 30.0,
+    phase_cpu: float = 5.0,
+    forbidden: tuple[str, ...] = ("mlinfra",),
+    header: str = SUITE_HEADER,
+) -> SuiteReport:
     """Run the pytest ``suite`` (source text) against every implementation (name → module source).
 
     ``implementations[baseline]`` is the correct one. ``timeout`` bounds the whole run (wall clock), ``phase_timeout``
@@ -408,16 +426,23 @@ def run_suite(suite: str, implementations: Mapping[str, str], *, baseline: str =
     if todo:
         if baseline not in todo:  # the baseline always runs along: it decides whether the others are skipped
             todo.insert(0, baseline)
-        fresh, report.stdout = _run_once(header + "\n" + suite, {n: implementations[n] for n in todo}, baseline,
-                                         timeout, phase_timeout, phase_cpu)
+        fresh, report.stdout = _run_once(
+            header + "\n" + suite, {n: implementations[n] for n in todo}, baseline, timeout, phase_timeout, phase_cpu
+        )
         for name, result in fresh.items():
             _CACHE[keys[name]] = result
     report.results = {name: _CACHE[keys[name]] for name in [baseline, *[n for n in implementations if n != baseline]]}
     return report
 
 
-def _run_once(test_file: str, implementations: dict[str, str], baseline: str, timeout: float,
-              phase_timeout: float, phase_cpu: float) -> tuple[dict[str, ImplResult], str]:
+def _run_once(
+    test_file: str,
+    implementations: dict[str, str],
+    baseline: str,
+    timeout: float,
+    phase_timeout: float,
+    phase_cpu: float,
+) -> tuple[dict[str, ImplResult], str]:
     """One pytest subprocess over all ``implementations``; returns name → result and pytest's (captured) output."""
     rng = random.Random(secrets.randbits(64))
     modules = {name: f"impl_{secrets.token_hex(4)}" for name in implementations}
@@ -427,18 +452,41 @@ def _run_once(test_file: str, implementations: dict[str, str], baseline: str, ti
     try:
         for name, source in implementations.items():
             (run_dir / f"{modules[name]}.py").write_text(source, encoding="utf-8")
-        (run_dir / "run.json").write_text(json.dumps({
-            "impls": [modules[n] for n in order], "phase_wall": phase_timeout, "phase_cpu": phase_cpu,
-            "results": results_name}),
-            encoding="utf-8")
+        (run_dir / "run.json").write_text(
+            json.dumps(
+                {
+                    "impls": [modules[n] for n in order],
+                    "phase_wall": phase_timeout,
+                    "phase_cpu": phase_cpu,
+                    "results": results_name,
+                }
+            ),
+            encoding="utf-8",
+        )
         (run_dir / "conftest.py").write_text(_CONFTEST, encoding="utf-8")
         (run_dir / "pytest.ini").write_text("[pytest]\naddopts =\n", encoding="utf-8")
         (run_dir / "test_suite.py").write_text(test_file, encoding="utf-8")
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "NBGRADER"))}
-        env.update(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", PYTHONDONTWRITEBYTECODE="1", CUDA_VISIBLE_DEVICES="",
-                   OMP_NUM_THREADS="1", PYTHONWARNINGS="ignore")
-        cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
-               "--basetemp", str(run_dir / "tmp"), "test_suite.py"]
+        env.update(
+            PYTEST_DISABLE_PLUGIN_AUTOLOAD="1",
+            PYTHONDONTWRITEBYTECODE="1",
+            CUDA_VISIBLE_DEVICES="",
+            OMP_NUM_THREADS="1",
+            PYTHONWARNINGS="ignore",
+        )
+        cmd = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:randomly",
+            "--basetemp",
+            str(run_dir / "tmp"),
+            "test_suite.py",
+        ]
         stdout, timed_out = _run_with_timeout(cmd, run_dir, env, timeout)
         _RUN_COUNT[0] += 1
         records = _read_records(run_dir / results_name)
@@ -451,8 +499,17 @@ def _run_once(test_file: str, implementations: dict[str, str], baseline: str, ti
 def _run_with_timeout(cmd: list[str], cwd: Path, env: dict[str, str], timeout: float) -> tuple[str, bool]:
     """Run ``cmd`` with all output captured; on time-out kill its whole process group (DataLoader workers too)."""
     posix = os.name == "posix"
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, errors="replace", start_new_session=posix)
+    proc = subprocess.Popen(
+        cmd,
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+        start_new_session=posix,
+    )
     try:
         out, _ = proc.communicate(timeout=timeout)
         return out, False
@@ -480,8 +537,15 @@ def _read_records(path: Path) -> list[dict]:
     return records
 
 
-def _tally(records: list[dict], by_module: dict[str, str], implementations: dict[str, str], baseline: str,
-           timed_out: bool, timeout: float, stdout: str) -> dict[str, ImplResult]:
+def _tally(
+    records: list[dict],
+    by_module: dict[str, str],
+    implementations: dict[str, str],
+    baseline: str,
+    timed_out: bool,
+    timeout: float,
+    stdout: str,
+) -> dict[str, ImplResult]:
     names = list(implementations)
     collected = {n: 0 for n in names}
     passed = {n: 0 for n in names}

@@ -14,6 +14,7 @@ Two kinds of server, one interface (:class:`S3Server`):
 The admin helpers create a bucket, the CI policy (only ``s3:PutObject`` under one prefix) and a CI user that has
 nothing but that policy. Nothing in here solves an exercise of the notebook.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -26,7 +27,6 @@ import string
 import subprocess
 import sys
 import threading
-import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -50,8 +50,12 @@ class Credentials:
 
     def as_env(self, url: str, region: str = REGION) -> dict[str, str]:
         """The environment variables a CI job sets for the upload (``MINIO_*``)."""
-        env = {"MINIO_ENDPOINT": url, "MINIO_ACCESS_KEY": self.access_key, "MINIO_SECRET_KEY": self.secret_key,
-               "MINIO_REGION": region}
+        env = {
+            "MINIO_ENDPOINT": url,
+            "MINIO_ACCESS_KEY": self.access_key,
+            "MINIO_SECRET_KEY": self.secret_key,
+            "MINIO_REGION": region,
+        }
         if self.session_token:
             env["MINIO_SESSION_TOKEN"] = self.session_token
         return env
@@ -74,16 +78,25 @@ def ci_policy(bucket: str, prefix: str) -> dict:
         raise ValueError(f"ongeldige bucketnaam: {bucket!r}")
     if not prefix or prefix.startswith("/") or not prefix.endswith("/") or "*" in prefix:
         raise ValueError(f"prefix moet niet-leeg zijn, eindigen op '/' en geen '*' of begin-'/' bevatten: {prefix!r}")
-    return {"Version": "2012-10-17",
-            "Statement": [{"Sid": "UploadModelArtifactsOnly", "Effect": "Allow", "Action": ["s3:PutObject"],
-                           "Resource": [f"arn:aws:s3:::{bucket}/{prefix}*"]}]}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "UploadModelArtifactsOnly",
+                "Effect": "Allow",
+                "Action": ["s3:PutObject"],
+                "Resource": [f"arn:aws:s3:::{bucket}/{prefix}*"],
+            }
+        ],
+    }
 
 
 class S3Server:
     """An S3 endpoint plus its admin credentials; ``kind`` is ``"moto"`` (embedded) or ``"minio"`` (real)."""
 
-    def __init__(self, url: str, admin: Credentials, kind: str, process: subprocess.Popen | None = None,
-                 region: str = REGION):
+    def __init__(
+        self, url: str, admin: Credentials, kind: str, process: subprocess.Popen | None = None, region: str = REGION
+    ):
         self.url, self.admin, self.kind, self.region = url, admin, kind, region
         self._process = process
         parts = urlsplit(url)
@@ -102,8 +115,14 @@ class S3Server:
     # -- clients -------------------------------------------------------------------------------------------------
     def client(self, creds: Credentials) -> Minio:
         """A ``minio`` client for ``creds``, with the region pinned (no GetBucketLocation round trip)."""
-        return Minio(self.endpoint, access_key=creds.access_key, secret_key=creds.secret_key,
-                     session_token=creds.session_token, secure=self.secure, region=self.region)
+        return Minio(
+            self.endpoint,
+            access_key=creds.access_key,
+            secret_key=creds.secret_key,
+            session_token=creds.session_token,
+            secure=self.secure,
+            region=self.region,
+        )
 
     def admin_client(self) -> Minio:
         return self.client(self.admin)
@@ -112,16 +131,25 @@ class S3Server:
         import boto3
 
         creds = creds or self.admin
-        return boto3.client(service, endpoint_url=self.url, region_name=self.region,
-                            aws_access_key_id=creds.access_key, aws_secret_access_key=creds.secret_key,
-                            aws_session_token=creds.session_token)
+        return boto3.client(
+            service,
+            endpoint_url=self.url,
+            region_name=self.region,
+            aws_access_key_id=creds.access_key,
+            aws_secret_access_key=creds.secret_key,
+            aws_session_token=creds.session_token,
+        )
 
     def _minio_admin(self):
         from minio.credentials import StaticProvider
         from minio.minioadmin import MinioAdmin
 
-        return MinioAdmin(endpoint=self.endpoint, secure=self.secure, region=self.region,
-                          credentials=StaticProvider(self.admin.access_key, self.admin.secret_key))
+        return MinioAdmin(
+            endpoint=self.endpoint,
+            secure=self.secure,
+            region=self.region,
+            credentials=StaticProvider(self.admin.access_key, self.admin.secret_key),
+        )
 
     # -- admin helpers ---------------------------------------------------------------------------------------------
     def create_bucket(self, bucket: str) -> None:
@@ -147,8 +175,9 @@ class S3Server:
         key = iam.create_access_key(UserName=name)["AccessKey"]
         return Credentials(key["AccessKeyId"], key["SecretAccessKey"])
 
-    def temporary_credentials(self, user: Credentials, name: str, bucket: str, prefix: str = "models/ci/",
-                              duration_seconds: int = 900) -> Credentials:
+    def temporary_credentials(
+        self, user: Credentials, name: str, bucket: str, prefix: str = "models/ci/", duration_seconds: int = 900
+    ) -> Credentials:
         """Short-lived STS credentials (with a session token) restricted to ``ci_policy(bucket, prefix)``.
 
         On MinIO, ``user`` itself calls STS AssumeRole; on moto the admin assumes a role ``name`` that carries the
@@ -158,17 +187,25 @@ class S3Server:
         if self.kind == "minio":
             from minio.credentials import AssumeRoleProvider
 
-            got = AssumeRoleProvider(sts_endpoint=self.url, access_key=user.access_key, secret_key=user.secret_key,
-                                     duration_seconds=duration_seconds, policy=policy,
-                                     region=self.region).retrieve()
+            got = AssumeRoleProvider(
+                sts_endpoint=self.url,
+                access_key=user.access_key,
+                secret_key=user.secret_key,
+                duration_seconds=duration_seconds,
+                policy=policy,
+                region=self.region,
+            ).retrieve()
             return Credentials(got.access_key, got.secret_key, got.session_token)
         iam = self._boto("iam")
-        trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                                                         "Principal": {"AWS": "*"}}]}
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": "*"}}],
+        }
         arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
         iam.put_role_policy(RoleName=name, PolicyName=f"{name}-upload", PolicyDocument=policy)
-        got = self._boto("sts").assume_role(RoleArn=arn, RoleSessionName=name,
-                                            DurationSeconds=duration_seconds)["Credentials"]
+        got = self._boto("sts").assume_role(RoleArn=arn, RoleSessionName=name, DurationSeconds=duration_seconds)[
+            "Credentials"
+        ]
         return Credentials(got["AccessKeyId"], got["SecretAccessKey"], got["SessionToken"])
 
     # -- lifetime --------------------------------------------------------------------------------------------------
@@ -211,8 +248,14 @@ def real_minio_from_env() -> S3Server | None:
 def start_moto() -> S3Server:
     """Start moto's S3 server in a child process, create an admin user, switch authentication on."""
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--serve"], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, os.path.abspath(__file__), "--serve"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        text=True,
+    )
     try:
         _warm_up_boto()  # while the child boots (they share little: the child is a separate interpreter)
         line = _readline(proc, STARTUP_TIMEOUT)
@@ -222,12 +265,18 @@ def start_moto() -> S3Server:
         server = S3Server(url, Credentials("bootstrap", "bootstrap"), "moto", proc)
         iam = server._boto("iam")
         iam.create_user(UserName="admin")
-        iam.put_user_policy(UserName="admin", PolicyName="everything", PolicyDocument=json.dumps(
-            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+        iam.put_user_policy(
+            UserName="admin",
+            PolicyName="everything",
+            PolicyDocument=json.dumps(
+                {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+            ),
+        )
         key = iam.create_access_key(UserName="admin")["AccessKey"]
         server.admin = Credentials(key["AccessKeyId"], key["SecretAccessKey"])
-        request = urllib.request.Request(f"{url}/moto-api/reset-auth", data=b"0", method="POST",
-                                         headers={"Content-Type": "text/plain"})
+        request = urllib.request.Request(
+            f"{url}/moto-api/reset-auth", data=b"0", method="POST", headers={"Content-Type": "text/plain"}
+        )
         with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (loopback)
             response.read()
         return server
@@ -241,8 +290,13 @@ def _warm_up_boto() -> None:
     """Import boto3 and load the IAM service model now, so the first admin call after start-up is fast."""
     import boto3
 
-    boto3.client("iam", endpoint_url="http://127.0.0.1:9", region_name=REGION, aws_access_key_id="warm",
-                 aws_secret_access_key="warm-up")  # no request is sent
+    boto3.client(
+        "iam",
+        endpoint_url="http://127.0.0.1:9",
+        region_name=REGION,
+        aws_access_key_id="warm",
+        aws_secret_access_key="warm-up",
+    )  # no request is sent
 
 
 def _readline(proc: subprocess.Popen, timeout: float) -> str:
@@ -315,8 +369,9 @@ class TamperingProxy:
         self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True)  # short poll: stop() returns at once
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )  # short poll: stop() returns at once
         self._thread.start()
 
     def stop(self) -> None:
