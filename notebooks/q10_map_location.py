@@ -522,7 +522,7 @@ with quiet():
     ### BEGIN HIDDEN TESTS
     checkpoint = load_anywhere(CPU_CKPT, torch.device("meta"))
     assert devices_in(checkpoint) == {"meta"}, "torch.device('meta') op een CPU-checkpoint"
-    assert checkpoint["epoch"] == 3
+    assert checkpoint["epoch"] == 3, f"epoch is {checkpoint['epoch']!r}, niet 3. Tip: blijven niet-tensorwaarden ongewijzigd?"
     ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "test_load_anywhere_default_device", "grade": true, "points": 1}
@@ -607,14 +607,14 @@ with quiet():
     try:
         load_anywhere(workdir / "does_not_exist.pt", "cpu")
     except FileNotFoundError as exc:
-        assert str(exc).strip()
+        assert str(exc).strip(), "Lege melding bij een ontbrekend bestand. Tip: geef de FileNotFoundError een duidelijke melding mee."
     else:
         raise AssertionError("een pad dat niet bestaat gaf geen FileNotFoundError")
     if not REAL_CUDA:
         try:
             load_anywhere(CPU_CKPT, "cuda")
         except RuntimeError as exc:
-            assert str(exc).strip()
+            assert str(exc).strip(), "Lege melding bij device='cuda' zonder CUDA. Tip: geef de RuntimeError een duidelijke melding mee."
         else:
             raise AssertionError("device='cuda' zonder CUDA gaf geen RuntimeError")
     ### END HIDDEN TESTS
