@@ -224,15 +224,16 @@ for hashseed in (None, "1", "2", "3"):
     print(f"PYTHONHASHSEED={str(hashseed):<5} {out.stdout.strip()}")
 
 # %% [markdown]
-# **Conclusie:** vier processen, vier verschillende mappings — ook al roept elk proces `random.seed(0)` aan. Een seed
-# voor `random`, `numpy` of `torch` raakt de hash-volgorde van strings niet. Sorteer de klassenamen
-# (`sorted(set(...))`), of gebruik een vaste lijst.
+# **Conclusie:** vier processen, vier verschillende mappings — ook al geeft elk proces `random` dezelfde vaste
+# startwaarde (0). Een vaste startwaarde voor `random`, `numpy` of `torch` raakt de hash-volgorde van strings niet.
+# Sorteer de klassenamen (`sorted(set(...))`), of gebruik een vaste lijst.
 
 # %% [markdown]
-# ## Stap 3 — Maak het reproduceerbaar: seeds en de `generator` van de loader
+# ## Stap 3 — Maak het reproduceerbaar: vaste startwaarden en de `generator` van de loader
 #
 # Een bug die "af en toe" optreedt, debug je pas als hij elke keer optreedt. Geef de loader een eigen `generator`
-# met een vaste seed: dan is de volgorde van de voorbeelden vast, en kun je een fout label terugvoeren naar een index.
+# met een vaste startwaarde: dan is de volgorde van de voorbeelden vast, en kun je een fout label terugvoeren naar een
+# index.
 
 # %%
 def first_labels(dataset, seed, n=12):
@@ -249,10 +250,10 @@ same = [torch.equal(augmented[i][0], augmented[i][0]) for i in range(200)]
 print(f"BrokenDigits geeft voor dezelfde index twee keer hetzelfde beeld: {sum(same)}/200 keer")
 
 # %% [markdown]
-# **Conclusie:** met dezelfde `generator`-seed komt dezelfde volgorde terug, met een andere seed een andere. De
-# augmentatie van `BrokenDigits` trekt bij elke aanroep opnieuw (zie het aantal hierboven): dezelfde index geeft niet
-# altijd hetzelfde beeld. Dat is de bedoeling van augmentatie — maar dan moet het label bij élk getrokken beeld
-# kloppen.
+# **Conclusie:** met dezelfde startwaarde voor de `generator` komt dezelfde volgorde terug, met een andere startwaarde
+# een andere. De augmentatie van `BrokenDigits` trekt bij elke aanroep opnieuw (zie het aantal hierboven): dezelfde
+# index geeft niet altijd hetzelfde beeld. Dat is de bedoeling van augmentatie — maar dan moet het label bij élk
+# getrokken beeld kloppen.
 #
 # **Bug 3 — een augmentatie die het label verandert.** Een rotatie over 180° is prima voor katten en honden, maar van
 # een 6 maakt hij een 9 (en een 9 wordt een 6). Het label blijft staan. Kijk naar de zessen en negens:
@@ -549,8 +550,8 @@ for name, accs in curves.items():
 # ## Het antwoordmodel, punt voor punt
 #
 # > *Het antwoordmodel:* "Debug stappen voor dataloader met verkeerde labels: (a) visueel inspecteer een batch (images
-# > + labels), (b) controleer CSV/indexing en label parsing, (c) bevestig consistent shuffling/seed, (d) schrijf
-# > unit-test voor paar voorbeelden."
+# > + labels), (b) controleer CSV/indexing en label parsing, (c) bevestig consistent shuffling/[startwaarde],
+# > (d) schrijf unit-test voor paar voorbeelden."
 #
 # 1. *(a) "visueel inspecteer een batch"* — **klopt**, en het is de goedkoopste stap: stap 1 toont de verkeerde
 #    koppeling én de gedraaide beelden. Het vindt alleen wat je ziet: een fout in een paar procent van de labels
@@ -558,10 +559,10 @@ for name, accs in curves.items():
 # 2. *(b) "controleer CSV/indexing en label parsing"* — **klopt**: stap 2 vindt `os.listdir` (bug 1) en de
 #    `set`-mapping (bug 2). **Onvolledig**: in één proces ziet de mapping er consistent uit; dat hij per proces
 #    verschilt zie je pas als je hem in een ander proces opnieuw bouwt (vier processen, vier mappings).
-# 3. *(c) "bevestig consistent shuffling/seed"* — **onvolledig**. Een vaste `generator` maakt de bug
-#    reproduceerbaar (stap 3), maar lost niets op: `random.seed(0)` veranderde de `set`-volgorde in geen van de vier
-#    processen. Wat ontbreekt is de vergelijking `num_workers=0` versus `num_workers=2` (stap 4): alleen die vindt de
-#    gekopieerde RNG (bug 4) en de per-worker mapping onder `spawn`.
+# 3. *(c) "bevestig consistent shuffling/[startwaarde]"* — **onvolledig**. Een vaste `generator` maakt de bug
+#    reproduceerbaar (stap 3), maar lost niets op: een vaste startwaarde voor `random` veranderde de `set`-volgorde
+#    in geen van de vier processen. Wat ontbreekt is de vergelijking `num_workers=0` versus `num_workers=2`
+#    (stap 4): alleen die vindt de gekopieerde RNG (bug 4) en de per-worker mapping onder `spawn`.
 # 4. *(d) "schrijf unit-test voor paar voorbeelden"* — **klopt**, maar **onvolledig**: de test moet draaien onder de
 #    omstandigheden waarin de bug optreedt (geshuffeld, met workers, in een vers proces met een andere
 #    `PYTHONHASHSEED`) en ook het beeld controleren, niet alleen het label (stap 5).
@@ -707,7 +708,8 @@ with quiet():
     changed = [0, 7, 8, 31, 49]
     other = [(lab + 3) % 10 if i in changed else lab for i, lab in enumerate(labels)]
     assert list(find_mismatches(ListDataset(other), ListDataset(labels))) == changed, "niet alle indices gevonden"
-    assert list(find_mismatches(ListDataset(labels), ListDataset(other))) == changed
+    assert list(find_mismatches(ListDataset(labels), ListDataset(other))) == changed, (
+        "met de datasets omgewisseld klopt de lijst niet meer: vergelijk je beide kanten op dezelfde manier?")
     tensors = ListDataset([torch.tensor(v) for v in other])
     assert list(find_mismatches(tensors, ListDataset(labels))) == changed, "tensor-labels en int-labels vergelijken"
     other_images = ListDataset(labels, images=[torch.rand(1, 8, 8) for _ in labels])
@@ -760,7 +762,7 @@ with quiet():
     try:
         find_mismatches(ListDataset([0, 1, 2, 3, 4]), ListDataset([0, 1]))
     except ValueError as exc:
-        assert str(exc).strip()
+        assert str(exc).strip(), "Geef de ValueError een duidelijke melding mee."
     else:
         raise AssertionError("een langere dataset tegenover een kortere gaf geen ValueError")
     ### END HIDDEN TESTS
@@ -845,7 +847,8 @@ with quiet():
         loader = DataLoader(torch.utils.data.Subset(Tagged(fixed), subset), batch_size=40, shuffle=True,
                             generator=torch.Generator().manual_seed(seed))
         for X, y, idx in loader:
-            assert y.dtype == torch.int64
+            assert y.dtype == torch.int64, (
+                f"de loader maakt van de labels {y.dtype}, verwacht int64: welk type geeft __getitem__ terug?")
             assert y.tolist() == [reference.labels[i] for i in idx.tolist()], "labels kloppen niet na shuffelen"
             assert torch.equal(X, torch.stack([reference[i][0] for i in idx.tolist()])), "beelden na shuffelen"
     ### END HIDDEN TESTS
@@ -922,7 +925,7 @@ with quiet():
             candidates = shifts_of(exact[i][0])
             for _ in range(6):
                 image, label = noisy[i]
-                assert label == exact[i][1]
+                assert label == exact[i][1], "met augment=True veranderde een label: pas alleen het beeld aan"
                 hits = [k for k, s in enumerate(candidates) if torch.equal(image, s)]
                 assert hits, "alleen verschuivingen van hoogstens één pixel"
                 outcomes.add(hits[0] // 2)
@@ -975,14 +978,14 @@ with quiet():
         try:
             FixedDigits(folder)
         except ValueError as exc:
-            assert str(exc).strip()
+            assert str(exc).strip(), "Geef de ValueError een duidelijke melding mee."
         else:
             raise AssertionError("een labels.csv zonder rijen gaf geen ValueError")
         (folder / "labels.csv").unlink()
         try:
             FixedDigits(folder)
         except FileNotFoundError as exc:
-            assert str(exc).strip()
+            assert str(exc).strip(), "Geef de FileNotFoundError een duidelijke melding mee."
         else:
             raise AssertionError("een ontbrekende labels.csv gaf geen FileNotFoundError")
     finally:
@@ -1004,8 +1007,9 @@ with quiet():
 # 2. *Controleer uitlijning en parsing*: welk bestand hoort bij welk label (`os.listdir`-volgorde tegenover een
 #    gesorteerde CSV; koppel via de CSV) en hoe tekst een klasse-index wordt (een mapping uit een `set` hangt af van
 #    `PYTHONHASHSEED`: sorteer).
-# 3. *Maak het reproduceerbaar*: vaste seeds en een `generator` voor de loader, zodat een fout label naar een index te
-#    herleiden is. Een seed lost niets op (hij raakt bijvoorbeeld de hash-volgorde niet); hij maakt de bug zichtbaar.
+# 3. *Maak het reproduceerbaar*: vaste startwaarden en een `generator` voor de loader, zodat een fout label naar een
+#    index te herleiden is. Een vaste startwaarde lost niets op (hij raakt bijvoorbeeld de hash-volgorde niet); hij
+#    maakt de bug zichtbaar.
 # 4. *Vergelijk `num_workers=0` met `num_workers > 0`* (en de start-methode `fork`/`spawn`): workers krijgen een kopie
 #    van de dataset; een RNG uit `__init__` trekt in elke worker hetzelfde, en wat lui per worker wordt gebouwd kan
 #    per worker verschillen.
@@ -1014,8 +1018,8 @@ with quiet():
 # 6. *Overfit één batch* om model en lus uit te sluiten — en weet dat dit de labels niet controleert (willekeurige
 #    labels zijn ook te overfitten); een lage validatie-accuracy met echte labels wijst dan naar de data.
 #
-# Puntentoekenning: 1 punt voor 1 + 2 met reden, 1 punt voor 3 met het inzicht dat een seed reproduceert maar niet
-# repareert, 1 punt voor 4 met een concrete worker- of procesbug, 1 punt voor 5 + 6 (test onder de juiste
+# Puntentoekenning: 1 punt voor 1 + 2 met reden, 1 punt voor 3 met het inzicht dat een vaste startwaarde reproduceert
+# maar niet repareert, 1 punt voor 4 met een concrete worker- of procesbug, 1 punt voor 5 + 6 (test onder de juiste
 # omstandigheden; overfitten test het model, niet de labels).
 # ### END SOLUTION
 
@@ -1025,7 +1029,8 @@ with quiet():
 #   `set` (per proces anders), een augmentatie die het cijfer verandert, en een RNG of cache die elke worker kopieert.
 # - Debug in volgorde: kijk, controleer de koppeling, maak reproduceerbaar (`generator`), vergelijk `num_workers=0`
 #   met meer workers, pin voorbeelden vast in een test, overfit één batch.
-# - Een seed maakt een bug reproduceerbaar, niet weg; `random.seed` raakt de hash-volgorde van strings niet.
+# - Een vaste startwaarde maakt een bug reproduceerbaar, niet weg; die van `random` raakt de hash-volgorde van strings
+#   niet.
 # - Laat de CSV bepalen welk bestand bij welk label hoort, sorteer klassenamen, en gebruik in `__getitem__` een RNG
 #   die de `DataLoader` per worker zaait (`torch.randint`).
 # - Een *bus error* in een worker is meestal een te klein `/dev/shm`: minder workers, kleinere batches of meer shm.
