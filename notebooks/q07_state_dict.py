@@ -684,10 +684,13 @@ with quiet():
     ### BEGIN HIDDEN TESTS
     folder = str(new_folder("files_hidden") / "nested" / "deeper")
     export_for_production(trained_tinynet(7, 5, 2, seed=21), folder)
-    assert sorted(p.name for p in Path(folder).iterdir()) == ["config.json", "model.safetensors"]
+    assert sorted(p.name for p in Path(folder).iterdir()) == ["config.json", "model.safetensors"], (
+        "In een geneste, nog niet bestaande map staan niet precies config.json en model.safetensors. Tip: maak je "
+        "de map zelf aan?")
     config = json.loads((Path(folder) / "config.json").read_text())
     assert config == {"architecture": "TinyNet", "in_features": 7, "hidden": 5, "num_classes": 2}, config
-    assert all(type(config[k]) is int for k in ("in_features", "hidden", "num_classes"))
+    assert all(type(config[k]) is int for k in ("in_features", "hidden", "num_classes")), (
+        f"config.json bevat {config}; de maten moeten gewone int-waarden zijn. Tip: welk type schrijf je weg?")
     ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "test_export_weights_are_plain_safetensors", "grade": true, "points": 1}
@@ -708,7 +711,8 @@ with quiet():
     for name, tensor in model.state_dict().items():
         assert stored[name].dtype == tensor.dtype, f"{name}: dtype {stored[name].dtype} in plaats van {tensor.dtype}"
         assert torch.equal(stored[name], tensor), f"{name}: waarden zijn veranderd"
-    assert stored["bn.num_batches_tracked"].item() == 3
+    assert stored["bn.num_batches_tracked"].item() == 3, (
+        "bn.num_batches_tracked in het bestand klopt niet. Tip: worden alle buffers ongewijzigd opgeslagen?")
     ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "test_load_roundtrip_is_exact", "grade": true, "points": 1}
@@ -737,7 +741,9 @@ with quiet():
     del other
     first, second = load_for_production(folder2), load_for_production(folder)
     with torch.no_grad():
-        assert torch.equal(first(X_check), expected2) and torch.equal(second(X_check), expected)
+        assert torch.equal(first(X_check), expected2) and torch.equal(second(X_check), expected), (
+            "Twee exports in omgekeerde volgorde geladen geven niet elk hun eigen uitvoer. Tip: hangt het laden "
+            "af van iets buiten de map?")
     for name, tensor in model.state_dict().items():
         assert torch.equal(second.state_dict()[name], tensor), name
     ### END HIDDEN TESTS
@@ -760,8 +766,10 @@ with quiet():
         export_for_production(model, folder)
         X_check = torch.randn(4, sizes[0])
         loaded = load_for_production(folder)
-        assert (loaded.in_features, loaded.hidden, loaded.num_classes) == sizes
-        assert torch.equal(eval_outputs(loaded, X_check), eval_outputs(model, X_check))
+        assert (loaded.in_features, loaded.hidden, loaded.num_classes) == sizes, (
+            f"Het geladen model heeft niet de maten {sizes}. Tip: waar haal je de maten vandaan?")
+        assert torch.equal(eval_outputs(loaded, X_check), eval_outputs(model, X_check)), (
+            f"Bij maten {sizes} geeft het geladen model andere uitvoer. Tip: zijn alle gewichten en buffers geladen?")
     ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "test_load_survives_moved_class", "grade": true, "points": 1}
@@ -801,8 +809,10 @@ with quiet():
         del sys.modules["acme"], sys.modules["acme.nets_v1"]
     loaded = load_for_production(str(folder))
     X_check = torch.randn(3, 4)
-    assert type(loaded) is TinyNet
-    assert torch.equal(eval_outputs(loaded, X_check), eval_outputs(model, X_check))
+    assert type(loaded) is TinyNet, (
+        f"load_for_production gaf een {type(loaded).__name__}, geen TinyNet. Tip: leunt het laden op de oude klasse?")
+    assert torch.equal(eval_outputs(loaded, X_check), eval_outputs(model, X_check)), (
+        "Het geladen model van een verplaatste klasse geeft andere uitvoer. Tip: zijn alle gewichten geladen?")
     ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "test_load_rejects_mismatched_weights", "grade": true, "points": 1}
@@ -892,7 +902,8 @@ with quiet():
         try:
             export_for_production(bad, str(folder))
         except TypeError as exc:
-            assert str(exc).strip()
+            assert str(exc).strip(), (
+                f"Lege melding bij {type(bad).__name__}. Tip: geef de TypeError een duidelijke melding mee.")
         else:
             raise AssertionError(f"{type(bad).__name__} gaf geen TypeError")
     assert not folder.exists() or not any(folder.iterdir()), "bij een TypeError mag er niets geschreven worden"
