@@ -68,7 +68,7 @@ print(f"{len(DigitsDataset())} cijfers in {digits_root().name}/, HEAVY = {HEAVY}
 # ## Demo 1 — Wat levert de loader precies?
 #
 # Voordat je iets test, kijk je wat er uit de loader komt: vorm, dtype en bereik van `X`, dtype en bereik van `y`, en
-# hoeveel batches er zijn. `digits_loader(batch_size=64)` schudt met een vaste `generator` (seed 0).
+# hoeveel batches er zijn. `digits_loader(batch_size=64)` schudt met een vaste `generator` (startwaarde 0).
 
 # %%
 loader = digits_loader(batch_size=64, seed=0)
@@ -134,9 +134,10 @@ for name, run_loader in runs.items():
     print(f"{name:<34}{labels}  {'= seed 0' if labels == reference else ''}")
 
 # %% [markdown]
-# **Conclusie:** met dezelfde geseede `generator` is de volgorde elke keer gelijk (ook met `num_workers=2`, in de
-# volledige versie van dit notebook); zonder `generator` hangt de volgorde af van de globale RNG en verschilt hij van
-# run tot run. Een test die een volgorde verwacht, geeft de loader dus zelf een `generator` mee.
+# **Conclusie:** met dezelfde vaste startwaarde voor de `generator` is de volgorde elke keer gelijk (ook met
+# `num_workers=2`, in de volledige versie van dit notebook); zonder `generator` hangt de volgorde af van de globale
+# RNG en verschilt hij van run tot run. Een test die een volgorde verwacht, geeft de loader dus zelf een `generator`
+# mee.
 
 # %% [markdown]
 # ## Demo 3 — Kapotte bestanden: echt, niet gemockt
@@ -490,8 +491,9 @@ def assert_caught(name: str, source: str, hint: str) -> None:
 #    `uint8`, zie demo 4).
 # 4. `label` is een Python-`int` in 0..9; een `DataLoader` maakt van de labels van een batch een `int64`-tensor van
 #    vorm `(B,)`.
-# 5. Hetzelfde sample is elke keer hetzelfde (geen willekeur in de dataset, ook niet als niemand een seed zet); een
-#    `DataLoader` met een geseede `generator` geeft elke keer dezelfde batches, ook met `num_workers=2`.
+# 5. Hetzelfde sample is elke keer hetzelfde (geen willekeur in de dataset, ook niet als niemand een vaste startwaarde
+#    zet); een `DataLoader` met een vaste startwaarde voor de `generator` geeft elke keer dezelfde batches, ook met
+#    `num_workers=2`.
 # 6. In een `DataLoader` met `batch_size=B` zijn de batches `(B, 1, 8, 8)` en `(B,)`, de laatste batch is kleiner, en
 #    met `drop_last=True` valt die weg.
 # 7. Een lege `labels.csv` (0 bytes) én een `labels.csv` met alleen de kop geven een `ValueError` **bij het maken** van
@@ -833,9 +835,9 @@ else:
 # 4. *"edge-cases (empty, corrupted file) met mocks"* — **onvolledig** voor "empty" (een `labels.csv` met alleen de
 #    kop is ook leeg) en **fout** voor "corrupted file met mocks": de mock-test slaagt ook voor de dataset die
 #    afgekapte PNG's stil accepteert (demo 3). Maak kapotte bestanden echt en controleer dat ze echt kapot zijn.
-# 5. *Wat ontbreekt:* labels bij het juiste beeld (de bug uit vraag 3), `len`, reproduceerbaarheid met een geseede
-#    `generator` en met workers, het moment van de fout (bij maken of bij lezen), en de vraag of de tests zelf iets
-#    vangen — mutatietesten maakt dat meetbaar.
+# 5. *Wat ontbreekt:* labels bij het juiste beeld (de bug uit vraag 3), `len`, reproduceerbaarheid met een vaste
+#    startwaarde voor de `generator` en met workers, het moment van de fout (bij maken of bij lezen), en de vraag of
+#    de tests zelf iets vangen — mutatietesten maakt dat meetbaar.
 
 # %% [markdown]
 # ## Schriftelijk antwoord (3 punten, handmatig nagekeken)
@@ -852,7 +854,8 @@ else:
 # 2. *Vorm en types:* per sample `(C, H, W)`, `float32`, bereik `[0, 1]`, label `int` in het bereik; per batch
 #    `(B, C, H, W)` en `int64`-labels `(B,)`, met de laatste kleinere batch en `drop_last`.
 # 3. *Daarnaast:* label en beeld horen bij dezelfde rij (vergelijk met de pixels in het bestand, met een tolerantie
-#    of in `uint8`), `len`, determinisme (zelfde sample twee keer; geseede `generator`, ook met workers).
+#    of in `uint8`), `len`, determinisme (zelfde sample twee keer; vaste startwaarde voor de
+#    `generator`, ook met workers).
 # 4. *Randgevallen met echte bestanden:* lege CSV, CSV met alleen kop, ontbrekend bestand, afgekapte PNG en tekst met
 #    `.png`-naam, elk met de verwachte fout op het juiste moment (maken of lezen); een mock alleen voor wat je niet
 #    echt kunt maken (volle schijf, netwerkfouten) omdat een mock niet test wanneer de echte bibliotheek faalt.
@@ -865,8 +868,8 @@ else:
 # %% [markdown]
 # ## Samenvatting
 # - Een dataloader-test pint vast: vorm `(B, C, H, W)`, `float32` in `[0, 1]`, labels `int64` in het bereik, het
-#   label bij het juiste beeld, `len` en de laatste kleinere batch, reproduceerbaarheid met een geseede `generator`
-#   (ook met workers), en duidelijke fouten op het juiste moment.
+#   label bij het juiste beeld, `len` en de laatste kleinere batch, reproduceerbaarheid met een vaste startwaarde
+#   voor de `generator` (ook met workers), en duidelijke fouten op het juiste moment.
 # - Bouw fixtures met echte kleine bestanden in een tijdelijke map; maak kapotte bestanden echt (en controleer dat ze
 #   kapot zijn). Een mock test je eigen `except`, niet wanneer de bibliotheek faalt.
 # - Vergelijk floats met een tolerantie of in `uint8`: `x / 255` en `x * (1/255)` verschillen in de laatste bit.
