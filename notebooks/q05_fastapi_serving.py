@@ -943,12 +943,15 @@ with quiet():
         ### BEGIN HIDDEN TESTS
         for data in images[1:]:
             response = upload(client, data)
-            assert response.status_code == 200 and response.json()["pred"] == expected_pred(probe, data)
+            assert response.status_code == 200 and response.json()["pred"] == expected_pred(probe, data), (
+                f"Upload gaf status {response.status_code} of een verkeerde voorspelling. Tip: werkt het voor elk "
+                "plaatje, niet alleen het eerste?")
         buffer = io.BytesIO()
         Image.open(io.BytesIO(images[1])).convert("RGB").save(buffer, format="PNG")
         response = upload(client, buffer.getvalue())
         assert response.status_code == 200, "een kleurenplaatje van 28×28 moet gewoon een voorspelling krijgen"
-        assert response.json()["pred"] == expected_pred(probe, buffer.getvalue())
+        assert response.json()["pred"] == expected_pred(probe, buffer.getvalue()), (
+            "Een RGB-plaatje kreeg een verkeerde voorspelling. Tip: gebruik je transform op de ruwe bytes?")
         ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "test_concurrent_requests_agree", "grade": true, "points": 1}
@@ -975,9 +978,13 @@ with quiet():
     with TestClient(app, raise_server_exceptions=False) as client:
         ProbeNet.reset()
         responses = concurrent_uploads(client, [data] * 32)
-    assert ProbeNet.log["train_forwards"] == 0
-    assert [r.status_code for r in responses] == [200] * 32
-    assert [r.json()["pred"] for r in responses] == [expected] * 32
+    assert ProbeNet.log["train_forwards"] == 0, (
+        f"{ProbeNet.log['train_forwards']} forwards draaiden in train-modus. Tip: in welke modus levert load_model "
+        "het model af?")
+    assert [r.status_code for r in responses] == [200] * 32, (
+        f"Niet elke gelijktijdige request gaf 200: {sorted({r.status_code for r in responses})}.")
+    assert [r.json()["pred"] for r in responses] == [expected] * 32, (
+        "32 gelijktijdige requests voor hetzelfde plaatje gaven niet allemaal de eval-voorspelling.")
     # Once on a real uvicorn server with a real HTTP client.
     with running_server(create_app(make_probe(seed=12))) as server:
         result = run_load(server.url + "/predict", num_requests=32, concurrency=8, max_seconds=20,
@@ -1004,8 +1011,11 @@ with quiet():
     with TestClient(create_app(probe), raise_server_exceptions=False) as client:
         before = all_probe_buffers()
         responses = concurrent_uploads(client, sample_pngs(seed=13, n=32))
-    assert [r.status_code for r in responses] == [200] * 32
-    assert buffers_unchanged(before)
+    assert [r.status_code for r in responses] == [200] * 32, (
+        f"Niet elke gelijktijdige upload gaf 200: {sorted({r.status_code for r in responses})}.")
+    assert buffers_unchanged(before), (
+        "Na 32 gelijktijdige requests zijn BatchNorm-buffers veranderd. Tip: wanneer werkt BatchNorm zijn running "
+        "statistieken bij?")
     ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "test_requests_build_no_graph", "grade": true, "points": 1}
@@ -1026,8 +1036,11 @@ with quiet():
     with TestClient(create_app(probe), raise_server_exceptions=False) as client:
         ProbeNet.reset()
         responses = concurrent_uploads(client, sample_pngs(seed=14, n=16))
-    assert [r.status_code for r in responses] == [200] * 16
-    assert ProbeNet.log["forwards"] >= 16 and ProbeNet.log["graph_forwards"] == 0
+    assert [r.status_code for r in responses] == [200] * 16, (
+        f"Niet elke gelijktijdige request gaf 200: {sorted({r.status_code for r in responses})}.")
+    assert ProbeNet.log["forwards"] >= 16 and ProbeNet.log["graph_forwards"] == 0, (
+        f"{ProbeNet.log['graph_forwards']} van de {ProbeNet.log['forwards']} forwards bouwden een rekengraaf "
+        "(of niet alle requests kwamen bij het model). Tip: in welke thread geldt de autograd-modus?")
     ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "test_model_prepared_once", "grade": true, "points": 1}
@@ -1049,8 +1062,11 @@ with quiet():
     with TestClient(create_app(probe), raise_server_exceptions=False) as client:
         ProbeNet.reset()
         responses = concurrent_uploads(client, sample_pngs(seed=15, n=12))
-        assert [r.status_code for r in responses] == [200] * 12
-        assert ProbeNet.log["new_instances"] == 0 and ProbeNet.log["reloads"] == 0
+        assert [r.status_code for r in responses] == [200] * 12, (
+            f"Niet elke gelijktijdige request gaf 200: {sorted({r.status_code for r in responses})}.")
+        assert ProbeNet.log["new_instances"] == 0 and ProbeNet.log["reloads"] == 0, (
+            f"Tijdens gelijktijdige requests werd het model {ProbeNet.log['new_instances']}× gekopieerd of gebouwd en "
+            f"{ProbeNet.log['reloads']}× herladen. Tip: is een kopie per request nodig als het model read-only is?")
     ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "test_health_answers_while_predicting", "grade": true, "points": 1}
@@ -1078,7 +1094,9 @@ with quiet():
         "GET /health kreeg pas antwoord toen het model klaar was: het model blokkeert de event loop. Tip: waar draait "
         "FastAPI een async def-endpoint, en waar een def-endpoint? Zie demo 4b.")
     ### BEGIN HIDDEN TESTS
-    assert predicted.status_code == 200 and predicted.json()["pred"] == expected_pred(probe, data)
+    assert predicted.status_code == 200 and predicted.json()["pred"] == expected_pred(probe, data), (
+        f"De predict-request naast /health gaf status {predicted.status_code} of een verkeerde voorspelling. Tip: "
+        "komt de voorspelling nog goed terug als /health tussendoor antwoordt?")
     ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "test_bad_upload_gets_4xx", "grade": true, "points": 1}
@@ -1098,9 +1116,13 @@ with quiet():
         for name, data in (("leeg", b""), ("ruis", noise), ("afgebroken PNG", truncated), ("32x32", wrong_size)):
             response = upload(client, data)
             assert is_4xx_with_message(response), f"{name}: status {response.status_code}, {response.text[:120]}"
-            assert "Traceback" not in response.text
+            assert "Traceback" not in response.text, (
+                f"{name}: het antwoord bevat een Traceback. Tip: vang de fout af en geef alleen een korte "
+                "melding terug.")
         response = upload(client, good)
-        assert response.status_code == 200 and response.json()["pred"] == expected_pred(probe, good)
+        assert response.status_code == 200 and response.json()["pred"] == expected_pred(probe, good), (
+            f"Een geldige PNG na foute uploads gaf status {response.status_code} of een verkeerde voorspelling. Tip: "
+            "blijft de app werken na een fout?")
         ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "test_oversized_upload_gets_4xx", "grade": true, "points": 1}
@@ -1117,9 +1139,13 @@ with quiet():
         ### BEGIN HIDDEN TESTS
         response = upload(client, padded_png(good, MAX_UPLOAD_BYTES))
         assert response.status_code == 200, f"precies MAX_UPLOAD_BYTES bytes mag nog, kreeg {response.status_code}"
-        assert response.json()["pred"] == expected_pred(probe, good)
+        assert response.json()["pred"] == expected_pred(probe, good), (
+            "Een PNG van precies MAX_UPLOAD_BYTES kreeg een verkeerde voorspelling. Tip: lees je alle bytes van de "
+            "upload?")
         response = upload(client, padded_png(good, 2**20))
-        assert is_4xx_with_message(response)
+        assert is_4xx_with_message(response), (
+            f"Een upload van 1 MiB gaf {response.status_code}: {response.text[:120]}. Verwacht een 4xx met "
+            "{'detail': '<melding>'}. Tip: kijk naar het aantal bytes.")
         ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "test_create_app_rejects_non_model", "grade": true, "points": 1}
@@ -1136,7 +1162,8 @@ with quiet():
         try:
             create_app(wrong)
         except TypeError as exc:
-            assert str(exc).strip()
+            assert str(exc).strip(), (
+                f"Lege melding bij create_app({wrong!r}). Tip: geef de TypeError een duidelijke melding mee.")
         else:
             raise AssertionError(f"create_app({wrong!r}) gaf geen TypeError")
     ### END HIDDEN TESTS
