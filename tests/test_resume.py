@@ -17,8 +17,8 @@ def data():
     return load_data(n=64)
 
 
-def test_full_snapshot_resumes_bitwise(data):
-    X, y = data
+def _reference_and_half_run(X, y):
+    """Parameters after 2 uninterrupted epochs, and a fresh identically seeded run stopped after 1 epoch."""
     seed_everything(0)
     run = make_run(X, y, seed=0)
     train(run, 0, 2)
@@ -26,19 +26,19 @@ def test_full_snapshot_resumes_bitwise(data):
     seed_everything(0)
     run = make_run(X, y, seed=0)
     train(run, 0, 1)
+    return reference, run
+
+
+def test_full_snapshot_resumes_bitwise(data):
+    X, y = data
+    reference, run = _reference_and_half_run(X, y)
     assert torch.equal(flat_parameters(resume(X, y, snapshot(run, epoch=1), 2).model), reference)
 
 
 @pytest.mark.parametrize("field", ["optimizer", "rng.numpy", "rng.generator"])
 def test_leaving_out_a_field_changes_the_result(data, field):
     X, y = data
-    seed_everything(0)
-    run = make_run(X, y, seed=0)
-    train(run, 0, 2)
-    reference = flat_parameters(run.model)
-    seed_everything(0)
-    run = make_run(X, y, seed=0)
-    train(run, 0, 1)
+    reference, run = _reference_and_half_run(X, y)
     resumed = flat_parameters(resume(X, y, snapshot(run, epoch=1), 2, skip=(field,)).model)
     assert not torch.equal(resumed, reference)
 
