@@ -23,7 +23,8 @@ from pathlib import Path
 
 import nbformat
 
-from mlinfra.course.nbgrader_cli import nbgrader
+from mlinfra.course import forkkernel
+from mlinfra.course.nbgrader_cli import nbgrader, nbgrader_env
 from mlinfra.course.registry import Question
 
 try:
@@ -154,8 +155,8 @@ class Classroom:
             shutil.copytree(q.source_dir, here.source_dir, dirs_exist_ok=True)
         self.nbgrader("generate_assignment", q.slug, "--force")
 
-    def nbgrader(self, *args: str, check: bool = True):
-        return nbgrader(*args, "--log-level=WARN", cwd=self.dir, timeout=NBGRADER_TIMEOUT, check=check)
+    def nbgrader(self, *args: str, check: bool = True, **env: str):
+        return nbgrader(*args, "--log-level=WARN", cwd=self.dir, timeout=NBGRADER_TIMEOUT, check=check, **env)
 
     def submit(self, q: Question, student: str, nb: nbformat.NotebookNode) -> None:
         dest = self.question(q).submitted_nb(student)
@@ -166,10 +167,18 @@ class Classroom:
         folder = self.dir / "submitted"
         return sorted(p.name for p in folder.iterdir() if (p / q.slug).is_dir()) if folder.is_dir() else []
 
-    def autograde(self, q: Question) -> set[str]:
+    def autograde(self, q: Question, fork: bool | None = None) -> set[str]:
         """Autograde every submission of ``q``; return the students nbgrader produced no graded notebook for
-        (a kernel death, a submission it refuses). Raises when nbgrader fails for any other reason."""
-        proc = self.nbgrader("autograde", q.slug, "--create", "--force", check=False)
+        (a kernel death, a submission it refuses). Raises when nbgrader fails for any other reason.
+
+        With ``fork`` (default: ``forkkernel.enabled()``) nbgrader's kernels are forked from a process that has
+        torch imported already (``mlinfra.course.forkkernel``); grading is otherwise nbgrader's own."""
+        fork = forkkernel.enabled() if fork is None else fork
+        if fork:
+            with forkkernel.ForkServer(env=nbgrader_env()) as server:
+                proc = self.nbgrader("autograde", q.slug, "--create", "--force", check=False, **server.env())
+        else:
+            proc = self.nbgrader("autograde", q.slug, "--create", "--force", check=False)
         here = self.question(q)
         ungraded = {s for s in self.students(q) if not here.autograded_nb(s).exists()}
         if proc.returncode != 0 and not ungraded:

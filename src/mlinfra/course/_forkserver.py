@@ -1,0 +1,255 @@
+"""A fork server for IPython kernels, and the kernel launcher that asks it for one.
+
+Run by path, never imported as part of ``mlinfra`` (a kernel must not see the tooling, and importing ``mlinfra``
+here would freeze ``mlinfra.HEAVY`` at the server's environment). Standard library only, until ``serve`` preloads.
+
+``python _forkserver.py serve SOCKET MODULE...``
+    Import MODULE... once (torch, matplotlib, ipykernel, ...), print ``ready`` and fork one IPython kernel per
+    request. A kernel gets the requester's stdin/stdout/stderr, working folder and environment, and is killed when
+    its requester disconnects (jupyter_client killed the launcher) or when the server stops.
+
+``python _forkserver.py launch -f CONNECTION_FILE``
+    What the kernelspec runs. Asks the server named by ``$MLINFRA_FORK_SERVER`` for a kernel, forwards signals to
+    it and exits with its exit code, so jupyter_client sees an ordinary kernel process. Without a reachable server
+    it becomes a plain ``python -m ipykernel_launcher`` (same as the stock kernelspec).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sys
+
+ENV_VAR = "MLINFRA_FORK_SERVER"
+_FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
+
+
+def _send(sock: socket.socket, obj: dict, fds: list[int] | None = None) -> None:
+    data = json.dumps(obj).encode() + b"\n"
+    if fds:
+        socket.send_fds(sock, [data], fds)
+    else:
+        sock.sendall(data)
+
+
+class _Lines:
+    """Newline-delimited JSON messages from a stream socket."""
+
+    def __init__(self, sock: socket.socket):
+        self.sock, self.buf = sock, b""
+
+    def read(self) -> dict | None:
+        while b"\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                return None
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return json.loads(line)
+
+
+# --------------------------------------------------------------------------------------------- launcher (client)
+def _plain_kernel(argv: list[str]) -> None:
+    os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", *argv])
+
+
+def launch(argv: list[str]) -> None:
+    path = os.environ.get(ENV_VAR, "")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.connect(path)
+        _send(sock, {"argv": argv, "cwd": os.getcwd(), "env": dict(os.environ)}, [0, 1, 2])
+        reply = _Lines(sock)
+        started = reply.read()
+    except OSError:
+        started = None
+    if not started or "pid" not in started:
+        sock.close()
+        _plain_kernel(argv)  # no server: an ordinary kernel, as the stock kernelspec would start
+        return
+    pid = started["pid"]
+
+    def forward(signum, _frame):
+        try:
+            os.kill(pid, signum)
+        except ProcessLookupError:
+            pass
+
+    for signum in _FORWARDED:
+        signal.signal(signum, forward)
+    while True:
+        try:
+            msg = reply.read()
+        except InterruptedError:
+            continue
+        if msg is None:  # the server died: take the kernel with us
+            forward(signal.SIGKILL, None)
+            sys.exit(1)
+        if "exit" in msg:
+            code = msg["exit"]
+            if code < 0:  # killed by a signal: die the same way, so the caller sees the same status
+                signal.signal(-code, signal.SIG_DFL)
+                os.kill(os.getpid(), -code)
+            sys.exit(code)
+
+
+# ------------------------------------------------------------------------------------------------------ server
+def _become_kernel(request: dict, fds: list[int], inherited: list) -> None:
+    """In the forked child: turn this pre-imported process into the requested kernel (never returns)."""
+    for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGPIPE):
+        signal.signal(sig, signal.SIG_DFL if sig != signal.SIGINT else signal.default_int_handler)
+    for obj in inherited:  # the server's sockets and selector are not the kernel's business
+        obj.close()
+    for fd, target in zip(fds, (0, 1, 2), strict=True):
+        os.dup2(fd, target)
+        if fd > 2:
+            os.close(fd)
+    os.setsid()
+    os.chdir(request["cwd"])
+    os.environ.clear()
+    os.environ.update(request["env"])
+    # a fresh kernel draws fresh random state (python's `random` reseeds itself after a fork)
+    import numpy as np
+    import torch
+
+    np.random.seed()
+    torch.seed()
+    sys.argv = ["ipykernel_launcher", *request["argv"]]
+    # ipykernel reads JPY_PARENT_PID when its module is imported, i.e. in the server: hand it over explicitly
+    if os.environ.get("JPY_PARENT_PID", "").isdigit():
+        sys.argv.append(f"--IPKernelApp.parent_handle={os.environ['JPY_PARENT_PID']}")
+    # as `python -m ipykernel_launcher`: the working folder is not on sys.path while ipykernel loads;
+    # IPython puts '' back for the user's code
+    from ipykernel import kernelapp
+
+    code = 0
+    try:
+        kernelapp.launch_new_instance()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+        code = 1
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os._exit(code)
+
+
+def serve(path: str, modules: list[str]) -> None:
+    import importlib
+    import selectors
+    import threading
+
+    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")  # as ipykernel sets it
+    for name in modules:
+        importlib.import_module(name)
+    leaked = sorted(m for m in sys.modules if m == "mlinfra" or m.startswith("mlinfra."))
+    if leaked or threading.active_count() != 1:
+        sys.exit(f"fork server: unsafe preload (mlinfra modules {leaked}, {threading.active_count()} threads)")
+
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(64)
+    sel = selectors.DefaultSelector()
+    sel.register(listener, selectors.EVENT_READ)
+    kernels: dict[int, socket.socket] = {}  # pid -> the launcher's connection
+    stopping = False
+
+    def stop(_signum, _frame):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    print("ready", flush=True)
+
+    def reap() -> None:
+        while kernels:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            conn = kernels.pop(pid, None)
+            if conn is not None:
+                try:
+                    _send(conn, {"exit": os.waitstatus_to_exitcode(status)})
+                except OSError:
+                    pass
+                sel.unregister(conn)
+                conn.close()
+
+    try:
+        while not stopping:
+            for key, _ in sel.select(timeout=0.05):
+                if key.fileobj is listener:
+                    conn, _ = listener.accept()
+                    try:
+                        msg, fds, _flags, _addr = socket.recv_fds(conn, 1 << 20, 3)
+                        request = json.loads(msg.split(b"\n", 1)[0])
+                    except (OSError, ValueError):
+                        conn.close()
+                        continue
+                    pid = os.fork()
+                    if pid == 0:
+                        others = [k.fileobj for k in sel.get_map().values()]
+                        _become_kernel(request, fds, [*others, sel, conn])
+                    for fd in fds:
+                        os.close(fd)
+                    kernels[pid] = conn
+                    sel.register(conn, selectors.EVENT_READ, pid)
+                    _send(conn, {"pid": pid})
+                else:  # a launcher hung up (jupyter_client killed it): kill its kernel too
+                    conn, pid = key.fileobj, key.data
+                    try:
+                        alive = conn.recv(1, socket.MSG_PEEK)
+                    except OSError:
+                        alive = b""
+                    if not alive:
+                        try:
+                            os.kill(pid, signal.SIGKILL)
+                        except ProcessLookupError:
+                            pass
+                        sel.unregister(conn)
+                        conn.close()
+                        kernels[pid] = None  # reaped below, nobody to tell
+            reap()
+            for pid in [p for p, c in kernels.items() if c is None]:
+                try:
+                    if os.waitpid(pid, os.WNOHANG)[0]:
+                        del kernels[pid]
+                except ChildProcessError:
+                    del kernels[pid]
+    finally:
+        for pid in list(kernels):
+            try:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
+        listener.close()
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+
+
+def main(argv: list[str]) -> None:
+    if sys.path and os.path.abspath(sys.path[0] or ".") == os.path.dirname(os.path.abspath(__file__)):
+        del sys.path[0]  # this file's folder (mlinfra/course) must not shadow anything
+    if argv[:1] == ["serve"]:
+        serve(argv[1], argv[2:])
+    elif argv[:1] == ["launch"]:
+        launch(argv[1:])
+    else:
+        sys.exit("usage: _forkserver.py serve SOCKET MODULE... | launch -f CONNECTION_FILE")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

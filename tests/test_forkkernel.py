@@ -1,0 +1,218 @@
+"""The fork server behind grading kernels (mlinfra.course.forkkernel): fresh, faithful kernels and no leftovers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+from jupyter_client.manager import start_new_kernel
+
+from mlinfra.course import forkkernel
+from mlinfra.course.classroom import Classroom, demo_class
+from mlinfra.course.nbgrader_cli import nbgrader_env
+from mlinfra.course.registry import registry
+from mlinfra.course.roundtrip import KILLER, roundtrip_class
+
+
+@pytest.fixture(scope="module")
+def server():
+    with forkkernel.ForkServer(env=nbgrader_env()) as srv:
+        yield srv
+    assert srv.proc.poll() is not None, "the fork server outlived its context"
+
+
+@pytest.fixture
+def kernel_env(server, monkeypatch):
+    for key, value in server.env().items():
+        monkeypatch.setenv(key, value)
+    return server
+
+
+def _run(kc, code: str, timeout: float = 60) -> str:
+    out: list[str] = []
+
+    def hook(msg):
+        if msg["msg_type"] == "stream":
+            out.append(msg["content"]["text"])
+        elif msg["msg_type"] == "error":
+            out.append("ERROR " + msg["content"]["evalue"])
+
+    kc.execute_interactive(code, timeout=timeout, output_hook=hook)
+    return "".join(out)
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def _wait_gone(pid: int, seconds: float = 10) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_forked_kernel_is_fresh_and_faithful(kernel_env, tmp_path, monkeypatch):
+    """A forked kernel works in the submission's folder, sees nbgrader's run mode and imports mlinfra afresh."""
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    monkeypatch.setenv("MLINFRA_PROBE", "42")
+    km, kc = start_new_kernel(kernel_name="python3", cwd=str(tmp_path))
+    try:
+        assert "_forkserver.py" in " ".join(km.kernel_spec.argv)
+        out = _run(
+            kc,
+            "import os, sys, torch, mlinfra\n"
+            "x = torch.randn(800, 800)\n"
+            "probe = os.environ['MLINFRA_PROBE']\n"
+            "print(os.getcwd(), probe, mlinfra.HEAVY, (x @ x).shape[0], torch.get_num_threads())\n"
+            "import matplotlib; print(matplotlib.get_backend())",
+        )
+        assert out.split()[:5] == [str(tmp_path), "42", "False", "800", str(torch_threads())], out
+        assert "matplotlib_inline" in out, out
+        assert km.provisioner.process.pid in _children(os.getpid())
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel()
+    assert not _children(kernel_env.proc.pid), "a kernel outlived its shutdown"
+
+
+def torch_threads() -> int:
+    import torch
+
+    return torch.get_num_threads()
+
+
+def test_two_kernels_do_not_share_state(kernel_env, tmp_path):
+    """What one graded kernel defines or seeds is invisible to the next (each is a fresh fork)."""
+    km, kc = start_new_kernel(kernel_name="python3", cwd=str(tmp_path))
+    try:
+        _run(kc, "import torch, numpy as np; torch.manual_seed(1); LEFTOVER = 1")
+        first = _run(kc, "print(np.random.randint(1 << 30))")
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel()
+    km, kc = start_new_kernel(kernel_name="python3", cwd=str(tmp_path))
+    try:
+        out = _run(kc, "import numpy as np, torch\nprint('LEFTOVER' in globals(), np.random.randint(1 << 30))")
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel()
+    assert out.split()[0] == "False", out
+    assert out.split()[1] != first.strip(), "two kernels drew the same numpy random numbers"
+
+
+def test_kernel_exit_code_reaches_jupyter_client(kernel_env, tmp_path):
+    """A submission calling os._exit(3) ends its kernel process with status 3, as a plain kernel would."""
+    km, kc = start_new_kernel(kernel_name="python3", cwd=str(tmp_path))
+    try:
+        kc.execute("import os; os._exit(3)")
+        assert km.provisioner.process.wait(timeout=20) == 3
+        assert not km.is_alive()
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+def test_killing_the_launcher_kills_the_kernel(kernel_env, tmp_path):
+    """When jupyter_client kills the kernel process (a timeout, nbgrader's cleanup), the forked kernel dies too."""
+    km, kc = start_new_kernel(kernel_name="python3", cwd=str(tmp_path))
+    try:
+        forked = int(_run(kc, "import os; print(os.getpid())").strip())
+        assert forked in _children(kernel_env.proc.pid)
+        kc.execute("import time; time.sleep(600)")
+        os.killpg(km.provisioner.pgid, signal.SIGKILL)
+        assert _wait_gone(forked), "the forked kernel survived its launcher"
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+def test_interrupt_reaches_the_kernel(kernel_env, tmp_path):
+    """An interrupt (SIGINT to the launcher, as jupyter_client sends it) stops the running cell."""
+    km, kc = start_new_kernel(kernel_name="python3", cwd=str(tmp_path))
+    try:
+        msg_id = kc.execute("import time; time.sleep(60)")
+        time.sleep(1.0)
+        km.interrupt_kernel()
+        reply = kc.get_shell_msg(timeout=20)
+        while reply["parent_header"].get("msg_id") != msg_id:
+            reply = kc.get_shell_msg(timeout=20)
+        assert reply["content"]["status"] == "error" and reply["content"]["ename"] == "KeyboardInterrupt"
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel()
+
+
+def test_stopping_the_server_kills_its_kernels(tmp_path, monkeypatch):
+    """A kernel still running when grading ends is killed with the server; nothing stays behind."""
+    with forkkernel.ForkServer(env=nbgrader_env(), modules=("IPython", "ipykernel.kernelapp")) as srv:
+        for key, value in srv.env().items():
+            monkeypatch.setenv(key, value)
+        km, kc = start_new_kernel(kernel_name="python3", cwd=str(tmp_path))
+        forked = int(_run(kc, "import os; print(os.getpid())").strip())
+        kc.stop_channels()
+    assert _wait_gone(forked), "a kernel outlived the fork server"
+    km.shutdown_kernel(now=True)
+
+
+def test_without_a_server_the_kernelspec_starts_a_plain_kernel(tmp_path, monkeypatch):
+    """The routed kernelspec still works when no server answers (a stale variable after grading)."""
+    with forkkernel.ForkServer(env=nbgrader_env(), modules=("IPython",)) as srv:
+        env = srv.env()
+        spec_dir = Path(tmp_path / "jupyter")
+        import shutil
+
+        shutil.copytree(srv.jupyter_path, spec_dir)
+    monkeypatch.setenv("JUPYTER_PATH", str(spec_dir))
+    monkeypatch.setenv(forkkernel.ENV_VAR, env[forkkernel.ENV_VAR])  # the socket is gone
+    km, kc = start_new_kernel(kernel_name="python3", cwd=str(tmp_path))
+    try:
+        assert "_forkserver.py" in " ".join(km.kernel_spec.argv)
+        assert _run(kc, "print(6 * 7)").strip() == "42"
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel()
+
+
+@pytest.mark.parametrize("module", ["mlinfra.env", "starts_a_thread"])
+def test_unsafe_preload_is_refused(module, tmp_path):
+    """A preload that imports mlinfra (would freeze HEAVY) or starts a thread (unsafe to fork) stops the server."""
+    (tmp_path / "starts_a_thread.py").write_text(
+        "import threading, time\nthreading.Thread(target=time.sleep, args=(30,), daemon=True).start()\n"
+    )
+    env = nbgrader_env(PYTHONPATH=os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]))
+    with pytest.raises(RuntimeError, match="unsafe preload"):
+        with forkkernel.ForkServer(env=env, modules=(module,)):
+            pass
+
+
+def test_grades_identical_to_plain_kernels(tmp_path):
+    """The same class (solution, blank, wrong answers, a dying kernel) scores the same with and without forking."""
+    q = registry().question("q01_zero_grad")
+    students, _victim = roundtrip_class(q)
+    names = ["solution", "blank", KILLER, *sorted(s for s in demo_class(q) if s not in ("solution", "blank"))[:2]]
+    results = {}
+    for fork in (False, True):
+        room = Classroom(q.root, tmp_path / f"fork-{fork}")
+        room.add_assignment(q)
+        for name in names:
+            room.submit(q, name, students[name])
+        ungraded = room.autograde(q, fork=fork)
+        results[fork] = (room.scores(q), ungraded)
+    assert results[True] == results[False]
+    scores, ungraded = results[True]
+    assert ungraded == {KILLER}
+    assert all(scores["solution"].values()) and not any(scores["blank"].values())
