@@ -4,11 +4,14 @@ A *suite* is the source text of a pytest file whose tests receive the implementa
 ``dataset_cls`` (a ``DigitsDataset``-like class) and a fresh tiny copy of the shipped digits through ``tiny_digits``.
 An *implementation* is the source text of a module that defines ``class DigitsDataset``.
 
-:func:`run_suite` runs the suite against all implementations in ONE ``pytest`` subprocess (importing torch costs about
-a second; one process per implementation would cost that every time), with
+:func:`run_suite` runs the suite against all implementations in ONE ``pytest`` run, in a child process so that nothing
+the suite does can break the caller. On Linux the child is a ``fork`` of the calling process (a notebook kernel that
+has already imported torch): it runs ``pytest.main`` in-process and needs no ``import torch`` of its own, which a
+fresh ``python -m pytest`` pays on every run (4-5 s on a small machine). Elsewhere, or with ``start="subprocess"``,
+it is a fresh interpreter. Either way, with
 
 - a wall-clock and a CPU-time limit per test phase (``SIGALRM``/``SIGPROF``, POSIX) and one for the whole run (the
-  process group is killed);
+  child's process group is killed, DataLoader workers included);
 - implementations under random module names, in a shuffled order after the baseline, so a test cannot tell which one
   it is looking at from a name or a position;
 - nothing on the caller's stdout/stderr: pytest's output is captured and summarised in the :class:`SuiteReport`;
@@ -20,6 +23,11 @@ The baseline (the correct implementation) runs first. If any test fails on it, t
 implementations are skipped and none counts as caught. On a mutant, the tests after its first failure are skipped
 (the verdict "caught" cannot change), which halves the cost of a good suite. A mutant is *caught* when the suite is
 green on the baseline and at least one test fails (or errors, or times out) on the mutant.
+
+The forked child starts from the caller's state, made neutral first: its own session and process group, stdin from
+``/dev/null``, stdout and stderr to a log file (never the kernel's streams or sockets), default signal handlers, one
+torch thread, random generators seeded as in a fresh interpreter, and ``os._exit`` at the end, so no ``atexit`` handler
+or buffered output of the caller runs twice. It only forks from the main thread.
 
 Threat model: a careless suite (crashes on import, hangs, asserts nothing, fails on the correct code) scores what it
 deserves without breaking the caller. Deliberate forgery from inside the kernel or the test process (monkeypatching
@@ -42,6 +50,8 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,6 +90,13 @@ def _shipped_rows(csv_path: str) -> tuple[tuple[str, str], ...]:
         return tuple(tuple(row) for row in list(csv.reader(f))[1:])
 
 
+@functools.lru_cache(maxsize=64)
+def _shipped_bytes(path: str) -> bytes:
+    """One shipped PNG, read once per process: a suite builds a fresh tiny folder for nearly every test."""
+    with open(path, "rb") as f:
+        return f.read()
+
+
 def make_tiny_digits(dest: str | Path, indices: tuple[int, ...] = TINY_ROWS) -> TinyDigits:
     """Copy a few shipped digit PNGs into ``dest/images`` and write ``dest/labels.csv`` with rows in that order.
 
@@ -105,7 +122,8 @@ def make_tiny_digits(dest: str | Path, indices: tuple[int, ...] = TINY_ROWS) -> 
     filenames, labels = [], []
     for position in indices:
         name, label = shipped[position]
-        shutil.copyfile(src / "images" / name, dest / "images" / name)
+        with open(dest / "images" / name, "wb") as f:  # a copy, never a link: tests may break their files
+            f.write(_shipped_bytes(str(src / "images" / name)))
         filenames.append(name)
         labels.append(int(label))
     with open(dest / "labels.csv", "w", newline="", encoding="utf-8") as f:
@@ -392,13 +410,15 @@ def run_suite(
     phase_cpu: float = 5.0,
     forbidden: tuple[str, ...] = ("mlinfra",),
     header: str = SUITE_HEADER,
+    start: str = "auto",
 ) -> SuiteReport:
     """Run the pytest ``suite`` (source text) against every implementation (name → module source).
 
     ``implementations[baseline]`` is the correct one. ``timeout`` bounds the whole run (wall clock), ``phase_timeout``
     (wall clock) and ``phase_cpu`` (CPU time, robust to a loaded machine) one test's setup or call. A suite
     containing one of the ``forbidden`` words (by default ``mlinfra``: a suite may not use the reference code as its
-    oracle) is not run and is red on every implementation.
+    oracle) is not run and is red on every implementation. ``start`` is ``"fork"``, ``"subprocess"`` or ``"auto"``
+    (fork where it is safe: Linux, called from the main thread).
     """
     if not isinstance(suite, str) or not suite.strip():
         raise ValueError("suite moet de broncode van een pytest-bestand zijn (een niet-lege str)")
@@ -410,6 +430,10 @@ def run_suite(
     for label, value in (("timeout", timeout), ("phase_timeout", phase_timeout), ("phase_cpu", phase_cpu)):
         if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
             raise ValueError(f"{label} moet een positief aantal seconden zijn, niet {value!r}")
+    if start not in ("auto", "fork", "subprocess"):
+        raise ValueError(f"start moet 'auto', 'fork' of 'subprocess' zijn, niet {start!r}")
+    if start == "auto":
+        start = "fork" if _can_fork() else "subprocess"
 
     suite_key = _sha(f"{header}\n{suite}\n{forbidden}\n{phase_timeout}\n{phase_cpu}")
     base_key = _sha(implementations[baseline])
@@ -427,7 +451,13 @@ def run_suite(
         if baseline not in todo:  # the baseline always runs along: it decides whether the others are skipped
             todo.insert(0, baseline)
         fresh, report.stdout = _run_once(
-            header + "\n" + suite, {n: implementations[n] for n in todo}, baseline, timeout, phase_timeout, phase_cpu
+            header + "\n" + suite,
+            {n: implementations[n] for n in todo},
+            baseline,
+            timeout,
+            phase_timeout,
+            phase_cpu,
+            start,
         )
         for name, result in fresh.items():
             _CACHE[keys[name]] = result
@@ -442,8 +472,12 @@ def _run_once(
     timeout: float,
     phase_timeout: float,
     phase_cpu: float,
+    start: str = "subprocess",
 ) -> tuple[dict[str, ImplResult], str]:
-    """One pytest subprocess over all ``implementations``; returns name → result and pytest's (captured) output."""
+    """One pytest run over all ``implementations`` in a child process (``start``: "fork" or "subprocess").
+
+    Returns name → result and pytest's (captured) output.
+    """
     rng = random.Random(secrets.randbits(64))
     modules = {name: f"impl_{secrets.token_hex(4)}" for name in implementations}
     order = [baseline] + rng.sample([n for n in implementations if n != baseline], len(implementations) - 1)
@@ -474,11 +508,9 @@ def _run_once(
             OMP_NUM_THREADS="1",
             PYTHONWARNINGS="ignore",
         )
-        cmd = [
-            sys.executable,
-            "-m",
-            "pytest",
+        args = [
             "-q",
+            "--tb=line",  # the reports keep only each failure's first line; full tracebacks cost ~20 ms each
             "-p",
             "no:cacheprovider",
             "-p",
@@ -487,7 +519,10 @@ def _run_once(
             str(run_dir / "tmp"),
             "test_suite.py",
         ]
-        stdout, timed_out = _run_with_timeout(cmd, run_dir, env, timeout)
+        forked = _run_forked(args, run_dir, env, timeout) if start == "fork" else None
+        if forked is None:  # asked for a subprocess, or the system refused to fork
+            forked = _run_with_timeout([sys.executable, "-m", "pytest", *args], run_dir, env, timeout)
+        stdout, timed_out = forked
         _RUN_COUNT[0] += 1
         records = _read_records(run_dir / results_name)
     finally:
@@ -510,19 +545,127 @@ def _run_with_timeout(cmd: list[str], cwd: Path, env: dict[str, str], timeout: f
         errors="replace",
         start_new_session=posix,
     )
+
+    def kill() -> None:
+        if posix:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        else:
+            proc.kill()
+
     try:
         out, _ = proc.communicate(timeout=timeout)
         return out, False
     except subprocess.TimeoutExpired:
-        if posix:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        else:
-            proc.kill()
+        kill()
         out, _ = proc.communicate()
         return out, True
+    except BaseException:  # an interrupted cell (KeyboardInterrupt): leave no process behind
+        kill()
+        proc.wait()
+        raise
+
+
+def _can_fork() -> bool:
+    """Fork only where it is known to be safe: Linux (macOS frameworks are not fork-safe), from the main thread."""
+    return (
+        sys.platform.startswith("linux")
+        and hasattr(os, "fork")
+        and hasattr(os, "waitid")
+        and threading.current_thread() is threading.main_thread()
+    )
+
+
+def _run_forked(args: list[str], cwd: Path, env: dict[str, str], timeout: float) -> tuple[str, bool] | None:
+    """Run ``pytest.main(args)`` in a forked child; on time-out kill the child's whole process group.
+
+    Returns the child's captured output and whether it timed out, or None when the system refuses to fork. The
+    caller's state is never touched: the child talks to it only through files in ``cwd``.
+    """
+    import pytest  # noqa: F401  (imported before the fork, so that the child does not pay for it)
+
+    log = cwd / "pytest.log"
+    try:
+        pid = os.fork()
+    except OSError:
+        return None
+    if pid == 0:  # the child: never returns into the caller's code
+        code = 70
+        try:
+            code = _forked_child(args, cwd, env, log)
+        except BaseException:  # noqa: BLE001 - whatever happens, the child ends here
+            code = 71
+        finally:
+            os._exit(code)
+    timed_out = False
+    try:
+        deadline = time.monotonic() + timeout
+        pause = 0.002
+        # WNOWAIT: notice the exit without reaping, so the group id stays reserved until its leftovers are killed
+        while os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
+            if time.monotonic() >= deadline:
+                timed_out = True
+                break
+            time.sleep(pause)
+            pause = min(pause * 2, 0.02)
+    finally:  # also on an interrupted cell: the child and every process it started die with it
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        os.waitpid(pid, 0)
+    return (log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""), timed_out
+
+
+def _forked_child(args: list[str], cwd: Path, env: dict[str, str], log: Path) -> int:
+    """Inside the forked child: isolate from the caller (see the module docstring), then run pytest in-process."""
+    import gc
+    import io
+    import random
+    import warnings
+
+    gc.freeze()  # the caller's objects: never collected here, so no finalizer of the caller runs in the child
+    os.setsid()  # own session and process group: one killpg ends the child and its DataLoader workers
+    signal.set_wakeup_fd(-1)  # the caller's event loop must not hear this child's timer signals
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2):
+        signal.signal(signum, signal.SIG_DFL)
+    null = os.open(os.devnull, os.O_RDONLY)
+    out = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(null, 0)
+    os.dup2(out, 1)
+    os.dup2(out, 2)
+    os.close(null)
+    os.close(out)
+    # the caller's streams (a kernel's OutStream talks to sockets) stay referenced, so none is closed here
+    callers_streams = (sys.stdin, sys.stdout, sys.stderr)  # noqa: F841
+    sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False))
+    sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding="utf-8", errors="replace")
+    sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding="utf-8", errors="backslashreplace")
+    os.environ.clear()
+    os.environ.update(env)
+    os.chdir(cwd)
+    sys.argv = ["pytest", *args]
+    sys.dont_write_bytecode = True  # as PYTHONDONTWRITEBYTECODE=1 does for a subprocess
+    warnings.resetwarnings()
+    warnings.simplefilter("ignore")
+    for name in ("conftest", "test_suite"):  # the run's own modules, should the caller ever have used these names
+        sys.modules.pop(name, None)
+    # random state as in a fresh interpreter: whatever the caller seeded must not decide a test's outcome
+    random.seed()
+    if "numpy" in sys.modules:
+        sys.modules["numpy"].random.seed()
+    if "torch" in sys.modules:
+        torch = sys.modules["torch"]
+        torch.set_num_threads(1)  # as OMP_NUM_THREADS=1 does for a subprocess; no OpenMP pool across the fork
+        torch.manual_seed(torch.Generator().initial_seed())
+    import pytest
+
+    code = int(pytest.main(args))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    return code
 
 
 def _read_records(path: Path) -> list[dict]:
