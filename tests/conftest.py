@@ -51,10 +51,13 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         return
     runs: dict[str, list[str]] = {}
     for line in log.read_text(encoding="utf-8").splitlines():
-        slug, seconds = line.split()
+        slug, seconds = line.split()[:2]
         runs.setdefault(slug, []).append(seconds)
     summary = ", ".join(f"{slug} x{len(s)} ({'+'.join(s)} s)" for slug, s in sorted(runs.items()))
     terminalreporter.write_line(f"nbgrader autograde round trips this session: {summary}")
+    for result in sorted(_shared().glob("roundtrip-*.json")):
+        trip = rt.RoundTrip.load(result)
+        terminalreporter.write_line(f"  {trip.slug}: {trip.timing()}")
     if any(len(s) > 1 for s in runs.values()):
         terminalreporter.write_line("WARNING: a question's round trip ran more than once", red=True)
     if exitstatus:

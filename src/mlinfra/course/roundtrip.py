@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -40,6 +40,14 @@ class RoundTrip:
     ungraded: list[str]  # students nbgrader produced no graded notebook for
     deleted_cell: str  # the test cell the deleter removed
     seconds: float
+    phases: dict[str, float] = field(default_factory=dict)  # generate / autograde / feedback → seconds
+
+    def timing(self) -> str:
+        """One line for the test summary: where the round trip's time went."""
+        n = len(self.scores) + len(self.ungraded)
+        parts = ", ".join(f"{k} {v:.0f}" for k, v in self.phases.items())
+        per = f", {self.phases['autograde'] / n:.1f} s per notebook" if n and "autograde" in self.phases else ""
+        return f"{self.seconds:.0f} s: {n} notebooks; {parts}{per}"
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self), indent=1, sort_keys=True), encoding="utf-8")
@@ -66,15 +74,25 @@ def roundtrip_class(q: Question) -> tuple[dict[str, nbformat.NotebookNode], str]
 def run(q: Question, folder: Path) -> RoundTrip:
     """Build the class in a fresh course ``folder``, autograde it once, generate feedback, read the gradebook."""
     start = time.perf_counter()
+    phases: dict[str, float] = {}
+
+    def lap(name: str, t0: float) -> float:
+        now = time.perf_counter()
+        phases[name] = round(now - t0, 1)
+        return now
+
     room = Classroom(q.root, folder)
     room.add_assignment(q)
     students, victim = roundtrip_class(q)
     for student, nb in students.items():
         room.submit(q, student, nb)
+    t = lap("generate", start)
     ungraded = room.autograde(q)
     scores = room.scores(q)
+    t = lap("autograde", t)
     room.generate_feedback(q)
     errors = {s: room.errors_in(q, s) for s in scores}
+    lap("feedback", t)
     return RoundTrip(
-        q.slug, str(room.dir), scores, errors, sorted(ungraded), victim, round(time.perf_counter() - start, 1)
+        q.slug, str(room.dir), scores, errors, sorted(ungraded), victim, round(time.perf_counter() - start, 1), phases
     )
