@@ -83,6 +83,9 @@ BAD_NOTEBOOKS = {
     "only hidden tests": '# %% nbgrader={"grade_id": "test_a", "grade": true, "points": 1}\n'
     "### BEGIN HIDDEN TESTS\nassert True\n### END HIDDEN TESTS\n",
     "unknown nbgrader keys": '# %% nbgrader={"grade_id": "a", "solutoin": true}\nx = 1\n',
+    "cannot put it back": '# %% nbgrader={"grade_id": "a", "solution": true}\nx = 1\n'
+    '# %% nbgrader={"grade_id": "fixture", "locked": true}\ny = 2\n'
+    '# %% nbgrader={"grade_id": "test_a", "grade": true, "points": 1}\nassert x == 1\n',
 }
 
 

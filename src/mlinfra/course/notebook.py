@@ -77,11 +77,22 @@ def _check_test_cell(cell, norm: dict, where: str) -> None:
             )
 
 
+def _check_restorable(norm: dict, previous: dict | None, where: str) -> None:
+    """nbgrader puts a deleted graded cell back after the previous nbgrader cell, which it can find in the
+    submission only when that cell is a solution or graded cell (a locked-only cell makes autograde crash)."""
+    if norm["grade"] and previous is not None and not (previous["grade"] or previous["solution"]):
+        raise BuildError(
+            f"{where}: graded cell {norm['grade_id']!r} follows the locked cell {previous['grade_id']!r}; "
+            "nbgrader cannot put it back when a student deletes it. Move the locked cell above the solution cell."
+        )
+
+
 def py_to_notebook(path: Path) -> nbformat.NotebookNode:
     """Read one jupytext notebook and return the normalised instructor notebook."""
     nb = jupytext.read(path, fmt="py:percent")
     grade_ids: set[str] = set()
     ids: set[str] = set()
+    previous: dict | None = None  # the previous cell with nbgrader metadata
     for index, cell in enumerate(nb.cells):
         where = f"{path.name}, cell {index + 1}"
         meta = dict(cell.metadata)
@@ -95,6 +106,8 @@ def py_to_notebook(path: Path) -> nbformat.NotebookNode:
                 raise BuildError(f"{where}: duplicate grade_id {norm['grade_id']!r}")
             grade_ids.add(norm["grade_id"])
             _check_test_cell(cell, norm, where)
+            _check_restorable(norm, previous, where)
+            previous = norm
             cell.metadata["nbgrader"] = norm
             cell.id = norm["grade_id"]
         else:
