@@ -31,8 +31,20 @@ lab: install build
 
 ## make test: set up and run every test (lint, package, build sync, execution, nbgrader round trips, leaks)
 ## Each question's nbgrader round trip runs once per session (tests/conftest.py); the summary line counts them.
-test: install
+test: install browser-deps
 	$(PY) -m pytest -n $(WORKERS) --durations=15 $(PYTEST_ARGS)
+
+## make browser-deps: Debian's Chromium for tests/test_browser.py (the student's view), installed only when missing
+.PHONY: browser-deps
+browser-deps:
+	@if [ -x /usr/bin/chromium ]; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then \
+		echo "make browser-deps: /usr/bin/chromium is missing and this is not root on Debian/Ubuntu." >&2; \
+		echo "  Install it once with: sudo apt-get install chromium chromium-driver   (or: sudo make browser-deps)" >&2; \
+		exit 1; \
+	fi; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	apt-get install -y -q chromium chromium-driver || { apt-get update -q && apt-get install -y -q chromium chromium-driver; }
 
 ## make build: notebooks/*.py -> source/ -> release/ (and the README table); deterministic
 build: install
