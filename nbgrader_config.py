@@ -6,13 +6,21 @@ c = get_config()  # noqa: F821  (injected by traitlets)
 
 HERE = Path(__file__).resolve().parent
 (HERE / "gradebook").mkdir(exist_ok=True)
+# The course's own exchange (gitignored), so formgrader's Release and Collect work after `make lab`; nbgrader sets
+# its permissions when it releases the first assignment.
+(HERE / "exchange").mkdir(exist_ok=True)
 
 c.CourseDirectory.root = str(HERE)
 c.CourseDirectory.course_id = "ml-infra"
 c.CourseDirectory.db_url = f"sqlite:///{HERE / 'gradebook' / 'gradebook.db'}"
+c.Exchange.root = str(HERE / "exchange")
 
-# Dutch stubs in the student notebooks.
-c.ClearSolutions.code_stub = {"python": "# JOUW CODE HIER\nraise NotImplementedError()"}
+# Dutch stubs in the student notebooks; the exception a blank exercise raises tells the student what to do next.
+c.ClearSolutions.code_stub = {
+    "python": "# JOUW CODE HIER\n"
+    'raise NotImplementedError("Deze opgave is nog niet gemaakt: vervang deze regel door je eigen code '
+    'en draai daarna deze cel en de tests eronder opnieuw.")'
+}
 c.ClearSolutions.text_stub = "JOUW ANTWOORD HIER"
 
 # Per-cell timeout while grading: demos shrink under NBGRADER_EXECUTION, so no single cell needs long.

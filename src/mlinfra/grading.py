@@ -3,6 +3,10 @@
 nbgrader gives a test cell 0 points as soon as anything reaches stderr (a ``UserWarning`` from torch, a tqdm bar),
 even when every assertion passes. Test cells wrap their body in :func:`quiet` so that a correct answer that happens
 to warn still earns its points.
+
+A passing test cell would otherwise show nothing at all, so :func:`quiet` also confirms success in Dutch on stdout
+(nbgrader scores only errors, stderr and a numeric result; printed text changes no score). The confirmation is
+printed after the whole cell ran without an error, so an ``assert`` after the ``with`` block counts too.
 """
 
 from __future__ import annotations
@@ -12,12 +16,59 @@ import io
 import warnings
 from collections.abc import Iterator
 
+CONFIRMATION = "✓ Test geslaagd."
+_PENDING = "_mlinfra_confirmation_pending"
+
+
+def _test_cell_shell():
+    """The IPython shell when the running cell is a test cell (its source opens with a docstring), else None."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython is always there in a kernel
+        return None
+    shell = get_ipython()
+    if shell is None:
+        return None
+    history = shell.user_ns.get("_ih") or [""]
+    source = str(history[-1]).lstrip()
+    return shell if source.startswith(('"""', "'''", 'r"""')) else None
+
+
+def _confirm_after_cell(shell) -> None:
+    """Print the confirmation once, after the current cell, if the cell as a whole raised nothing."""
+    if getattr(shell, _PENDING, False):
+        return
+
+    def after(result=None) -> None:
+        try:
+            shell.events.unregister("post_run_cell", after)
+            setattr(shell, _PENDING, False)
+            if result is None or result.success:
+                print(CONFIRMATION)
+        except Exception:  # never let the confirmation itself put a traceback on stderr
+            pass
+
+    setattr(shell, _PENDING, True)
+    shell.events.register("post_run_cell", after)
+
 
 @contextlib.contextmanager
-def quiet() -> Iterator[io.StringIO]:
-    """Silence warnings and capture stderr for the duration of the block (stdout is left alone)."""
+def quiet(confirm: bool | None = None) -> Iterator[io.StringIO]:
+    """Silence warnings and capture stderr for the duration of the block (stdout is left alone).
+
+    ``confirm``: print :data:`CONFIRMATION` when the block (and, in a notebook, the rest of its cell) raised
+    nothing. By default only in a notebook test cell, i.e. a cell whose source opens with a docstring.
+    """
     buffer = io.StringIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with contextlib.redirect_stderr(buffer):
             yield buffer
+    # reached only when the block raised nothing
+    if confirm is False:
+        return
+    shell = _test_cell_shell()
+    if shell is not None:
+        _confirm_after_cell(shell)
+    elif confirm:
+        print(CONFIRMATION)
