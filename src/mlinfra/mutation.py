@@ -482,7 +482,7 @@ def _run_once(
     modules = {name: f"impl_{secrets.token_hex(4)}" for name in implementations}
     order = [baseline] + rng.sample([n for n in implementations if n != baseline], len(implementations) - 1)
     results_name = f"results_{secrets.token_hex(6)}.jsonl"
-    run_dir = Path(tempfile.mkdtemp(prefix="mutation-"))
+    run_dir = Path(tempfile.mkdtemp(prefix="mutation-", dir=_scratch_dir()))
     try:
         for name, source in implementations.items():
             (run_dir / f"{modules[name]}.py").write_text(source, encoding="utf-8")
@@ -511,6 +511,7 @@ def _run_once(
         args = [
             "-q",
             "--tb=line",  # the reports keep only each failure's first line; full tracebacks cost ~20 ms each
+            "--color=no",
             "-p",
             "no:cacheprovider",
             "-p",
@@ -529,6 +530,26 @@ def _run_once(
         shutil.rmtree(run_dir, ignore_errors=True)
     by_module = {module: name for name, module in modules.items()}
     return _tally(records, by_module, implementations, baseline, timed_out, timeout, stdout), stdout
+
+
+#: Free space a RAM-backed folder must have before a run uses it (Docker gives /dev/shm 64 MB by default).
+_SHM_MIN_FREE = 48 * 1024 * 1024
+
+
+def _scratch_dir() -> str | None:
+    """Where a run's files go: ``/dev/shm`` when it is a writable RAM disk with room, else the system temp folder.
+
+    A suite builds a fresh folder of 13 files for nearly every test; on a RAM disk that costs ~0.05 ms of CPU per file
+    instead of ~0.7 ms on a loaded disk (measured: 1,300 files per run for the notebook's reference suite).
+    """
+    shm = "/dev/shm"
+    try:
+        stat = os.statvfs(shm)
+    except (OSError, AttributeError):
+        return None
+    if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) and stat.f_bavail * stat.f_frsize >= _SHM_MIN_FREE:
+        return shm
+    return None
 
 
 def _run_with_timeout(cmd: list[str], cwd: Path, env: dict[str, str], timeout: float) -> tuple[str, bool]:
