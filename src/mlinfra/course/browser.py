@@ -276,6 +276,12 @@ RUN_THROUGH_JS = """async ([maxRounds, roundSeconds]) => {
       stops.push({from: start, stopped: 'timeout', seconds: roundSeconds});
       break;
     }
+    // Run All resolves at the first error; cells the kernel did not abort may still be running: wait for 1 s idle.
+    const kernel = panel.sessionContext.session.kernel;
+    for (let idle = 0; idle < 5; ) {
+      await new Promise(resolve => setTimeout(resolve, 200));
+      idle = kernel.status === 'idle' ? idle + 1 : 0;
+    }
     let stopped = -1;
     for (let i = start; i < n; i++) {
       const outs = nb.widgets[i].model.type === 'code' ? nb.widgets[i].model.outputs.toJSON() : [];
