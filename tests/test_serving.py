@@ -80,6 +80,28 @@ def test_server_stops_with_a_request_still_running():
     assert not port_is_open(server.port)
 
 
+def test_a_handler_that_never_returns_is_bounded():
+    """A deadlocked handler (question 5's graded test): requests time out and the block ends within its limits."""
+    release = threading.Event()
+    app = FastAPI()
+
+    @app.get("/stuck")
+    def stuck():
+        release.wait(30)  # stands in for a lock that is never released
+        return {"ok": True}
+
+    start = time.monotonic()
+    try:
+        with running_server(app, shutdown_timeout=1.0, log_level="critical") as server:
+            result = run_load(server.url + "/stuck", method="GET", num_requests=2, concurrency=2, timeout=1.0)
+        assert result.statuses == [0, 0]  # 0: no answer within the timeout
+        assert time.monotonic() - start < 6  # uvicorn gives up on the stuck request after its graceful timeout
+        assert not server.thread.is_alive()
+        assert not port_is_open(server.port)
+    finally:
+        release.set()
+
+
 def test_failing_lifespan_raises_and_leaves_nothing_running():
     @asynccontextmanager
     async def lifespan(app):
