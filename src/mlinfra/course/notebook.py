@@ -23,6 +23,9 @@ import nbformat
 from mlinfra.course.registry import CourseError
 
 GRADE_ID_RE = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+#: Test cells carry this tag, so that "Run All" in JupyterLab goes on past a failing test and every later demo
+#: still appears for the student; nbgrader scores a cell by its error output either way.
+RUN_THROUGH_TAG = "raises-exception"
 NBGRADER_KEYS = {"grade_id", "grade", "solution", "locked", "points", "task", "schema_version"}
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
@@ -77,6 +80,11 @@ def _check_test_cell(cell, norm: dict, where: str) -> None:
             )
 
 
+def _is_test_cell(cell) -> bool:
+    nb_meta = cell.metadata.get("nbgrader", {})
+    return cell.cell_type == "code" and nb_meta.get("grade", False) and not nb_meta.get("solution", False)
+
+
 def _check_restorable(norm: dict, previous: dict | None, where: str) -> None:
     """nbgrader puts a deleted graded cell back after the previous nbgrader cell, which it can find in the
     submission only when that cell is a solution or graded cell (a locked-only cell makes autograde crash)."""
@@ -112,8 +120,11 @@ def py_to_notebook(path: Path) -> nbformat.NotebookNode:
             cell.id = norm["grade_id"]
         else:
             cell.id = _stable_id(cell, ids | grade_ids)
-        if meta.get("tags"):
-            cell.metadata["tags"] = meta["tags"]
+        tags = list(meta.get("tags") or [])
+        if _is_test_cell(cell) and RUN_THROUGH_TAG not in tags:
+            tags.append(RUN_THROUGH_TAG)
+        if tags:
+            cell.metadata["tags"] = tags
         if cell.id in ids:
             raise BuildError(f"{where}: duplicate cell id {cell.id!r}")
         ids.add(cell.id)
