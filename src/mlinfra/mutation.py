@@ -15,6 +15,8 @@ it is a fresh interpreter. Either way, with
 - implementations under random module names, in a shuffled order after the baseline, so a test cannot tell which one
   it is looking at from a name or a position;
 - nothing on the caller's stdout/stderr: pytest's output is captured and summarised in the :class:`SuiteReport`;
+- the run's files (and every test's ``tmp_path``) on the RAM disk ``/dev/shm`` when it has room, since a suite
+  builds a fresh folder of 13 files for nearly every test;
 - a per-process cache keyed by the SHA-256 of (suite, baseline, implementation), so graded notebook cells that ask
   again for a result they share with an earlier cell do not start a new process, while a changed suite or a changed
   implementation is always run afresh. Results live only in this process's memory.
