@@ -101,8 +101,25 @@ def question(slug):
     return REG.question(slug)
 
 
+@pytest.fixture(scope="session")
+def fork_kernels():
+    """One fork server per test worker for every grading run (round trips, Validate): ``env()`` routes kernels."""
+    from mlinfra.course import forkkernel
+    from mlinfra.course.classroom import SHARED_FORK_SPECS
+    from mlinfra.course.nbgrader_cli import nbgrader_env
+
+    with forkkernel.ForkServer(env=nbgrader_env()) as server:
+        os.environ[forkkernel.ENV_VAR] = server.env()[forkkernel.ENV_VAR]  # Classroom.autograde reuses it
+        os.environ[SHARED_FORK_SPECS] = str(server.jupyter_path)
+        try:
+            yield server
+        finally:
+            os.environ.pop(forkkernel.ENV_VAR, None)
+            os.environ.pop(SHARED_FORK_SPECS, None)
+
+
 @pytest.fixture
-def roundtrip(question) -> rt.RoundTrip:
+def roundtrip(question, fork_kernels) -> rt.RoundTrip:
     """The question's round trip: run by the first test that asks (under a lock), read by all others."""
     shared = _shared()
     result, failure = shared / f"roundtrip-{question.slug}.json", shared / f"roundtrip-{question.slug}.error"

@@ -15,6 +15,7 @@ command line and gradebook, never a re-implementation.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import tempfile
@@ -33,6 +34,9 @@ except ModuleNotFoundError:  # pragma: no cover
     import tomli as tomllib
 
 COURSE_ID = "ml-infra"
+#: With this variable (a kernelspec folder) and forkkernel.ENV_VAR (a socket) set, autograde reuses a running fork
+#: server instead of starting one per call (the test session keeps one per worker).
+SHARED_FORK_SPECS = "MLINFRA_FORK_SPECS"
 NBGRADER_TIMEOUT = 3600  # seconds for one whole nbgrader command
 _BLOCK = re.compile(r"### BEGIN (SOLUTION|HIDDEN TESTS)\n(.*?)### END \1", re.S)
 _SOLUTION_MARKERS = {"### BEGIN SOLUTION", "### END SOLUTION"}
@@ -174,7 +178,11 @@ class Classroom:
         With ``fork`` (default: ``forkkernel.enabled()``) nbgrader's kernels are forked from a process that has
         torch imported already (``mlinfra.course.forkkernel``); grading is otherwise nbgrader's own."""
         fork = forkkernel.enabled() if fork is None else fork
-        if fork:
+        shared = {k: os.environ.get(k, "") for k in (SHARED_FORK_SPECS, forkkernel.ENV_VAR)}
+        if fork and all(shared.values()) and Path(shared[forkkernel.ENV_VAR]).exists():
+            routed = {"JUPYTER_PATH": shared[SHARED_FORK_SPECS], forkkernel.ENV_VAR: shared[forkkernel.ENV_VAR]}
+            proc = self.nbgrader("autograde", q.slug, "--create", "--force", check=False, **routed)
+        elif fork:
             with forkkernel.ForkServer(env=nbgrader_env()) as server:
                 proc = self.nbgrader("autograde", q.slug, "--create", "--force", check=False, **server.env())
         else:
