@@ -257,16 +257,18 @@ WAIT_NOTEBOOK_JS = """async () => {
   return true;
 }"""
 
-# Run all cells as a student does with Run All; when execution stops at an error, continue below that cell (as a
-# student must) and record every cell's execution count and outputs.
+# Run all cells as a student does with Run All; where execution stops (after a failing cell without the
+# raises-exception tag), continue below it, as a student must, and record every cell's execution count and outputs.
 RUN_THROUGH_JS = """async ([maxRounds, roundSeconds]) => {
   const app = window.jupyterapp;
   const panel = app.shell.currentWidget;
   const nb = panel.content;
   const n = nb.widgets.length;
+  const isCode = i => nb.widgets[i].model.type === 'code';
   const stops = [];
   let start = 0;
   for (let round = 0; round < maxRounds && start < n; round++) {
+    const before = nb.widgets.map(w => w.model.type === 'code' ? w.model.executionCount : null);
     nb.activeCellIndex = start;
     nb.deselectAll();
     const t0 = performance.now();
@@ -282,14 +284,14 @@ RUN_THROUGH_JS = """async ([maxRounds, roundSeconds]) => {
       await new Promise(resolve => setTimeout(resolve, 200));
       idle = kernel.status === 'idle' ? idle + 1 : 0;
     }
-    let stopped = -1;
+    // The first code cell this round did not run is where execution stopped.
+    let next = -1;
     for (let i = start; i < n; i++) {
-      const outs = nb.widgets[i].model.type === 'code' ? nb.widgets[i].model.outputs.toJSON() : [];
-      if (outs.some(o => o.output_type === 'error')) { stopped = i; break; }
+      if (isCode(i) && nb.widgets[i].model.executionCount === before[i]) { next = i; break; }
     }
-    stops.push({from: start, stopped, seconds: (performance.now() - t0) / 1000});
-    if (stopped < 0) break;
-    start = stopped + 1;
+    stops.push({from: start, stopped: next, seconds: (performance.now() - t0) / 1000});
+    if (next < 0 || next === start) break;
+    start = next;
   }
   const cells = nb.widgets.map((w, i) => {
     const m = w.model;
