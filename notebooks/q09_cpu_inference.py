@@ -50,6 +50,7 @@ import logging
 import math
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -65,7 +66,7 @@ from torch import nn
 from mlinfra import HEAVY, seed_everything
 from mlinfra.data import make_blobs
 from mlinfra.grading import quiet
-from mlinfra.inference import compare_outputs, installed_distributions, median_ms, time_variants
+from mlinfra.inference import compare_outputs, installed_distributions, median_ms, num_threads, time_variants
 from mlinfra.plots import set_style
 
 set_style()
@@ -499,7 +500,7 @@ else:
 # beschrijft. Je hoeft er niets aan te doen, maar je mag hem lezen.
 
 # %% nbgrader={"grade_id": "test_fixtures", "locked": true}
-REL_TOL, TOP1_MIN, SPEED_MAX, ROUNDS = 0.10, 0.98, 0.80, 15
+REL_TOL, TOP1_MIN, SPEED_MAX, ROUNDS = 0.075, 0.98, 0.80, 25
 _SPECS = {"mlp": dict(in_features=512, hidden=(2048, 2048), num_classes=10, seed=11),
           "mlp_deep": dict(in_features=256, hidden=(1024, 1024, 1024), num_classes=20, seed=12),
           "cnn": dict(image=True, hidden=(2048,), num_classes=10, seed=13)}
@@ -531,13 +532,13 @@ def check_predictions(fast, reference: nn.Module, X_check: torch.Tensor, label: 
     diff = compare_outputs(expected, got)
     assert diff["rel"] <= REL_TOL, (
         f"{label}: max |fast(X) − model(X)| is {diff['rel']:.1%} van max |model(X)|, toegestaan is "
-        f"{REL_TOL:.0%}. Tip: verandert je aanpak de getallen meer dan nodig?")
+        f"{REL_TOL:.1%}. Tip: verandert je aanpak de getallen meer dan nodig?")
     assert diff["top1"] >= TOP1_MIN, (
         f"{label}: de hoogste klasse is voor {diff['top1']:.1%} van de rijen gelijk, nodig is {TOP1_MIN:.0%}.")
 
 
 def speed_ratio(fast, reference: nn.Module, example_input: torch.Tensor) -> float:
-    """Best of ROUNDS calls of fast(x) divided by best of ROUNDS calls of reference(x) in inference mode."""
+    """Median over ROUNDS rounds of CPU time of fast(x) / CPU time of reference(x) in inference mode, same x."""
     g = torch.Generator().manual_seed(0)
     inputs = [torch.randn(example_input.shape, generator=g) for _ in range(ROUNDS)]
 
@@ -545,16 +546,19 @@ def speed_ratio(fast, reference: nn.Module, example_input: torch.Tensor) -> floa
         with torch.inference_mode():
             return reference(x)
 
-    best = {"baseline": float("inf"), "fast": float("inf")}
-    for fn in (baseline, fast, baseline, fast):  # warm-up, not counted
-        fn(inputs[0])
-    for i, x in enumerate(inputs):
-        order = (("baseline", baseline), ("fast", fast)) if i % 2 == 0 else (("fast", fast), ("baseline", baseline))
-        for name, fn in order:
-            start = time.perf_counter()
-            fn(x)
-            best[name] = min(best[name], time.perf_counter() - start)
-    return best["fast"] / best["baseline"]
+    ratios = []
+    with num_threads(1):  # CPU time of idle-spinning extra threads would count too: one thread for both
+        for fn in (baseline, fast, baseline, fast):  # warm-up, not counted
+            fn(inputs[0])
+        for i, x in enumerate(inputs):
+            seconds = {}
+            order = (("baseline", baseline), ("fast", fast)) if i % 2 == 0 else (("fast", fast), ("baseline", baseline))
+            for name, fn in order:
+                start = time.process_time()  # CPU time of this process: other processes on the machine do not count
+                fn(x)
+                seconds[name] = time.process_time() - start
+            ratios.append(seconds["fast"] / max(seconds["baseline"], 1e-9))
+    return statistics.median(ratios)
 
 
 def expect_error(error: type, label: str, *args) -> None:
@@ -580,11 +584,14 @@ def expect_error(error: type, label: str, *args) -> None:
 # 1. **Wat je teruggeeft.** `fast(x)` geeft een `torch.Tensor` met dtype `float32` en dezelfde vorm als `model(x)`,
 #    voor elke `x` met dezelfde vorm als `example_input` behalve de batchgrootte (de eerste dimensie): `fast` moet
 #    werken voor elke batchgrootte ≥ 1.
-# 2. **Dezelfde voorspellingen.** Op een set testvoorbeelden geldt `max |fast(X) − model(X)| ≤ 0,1 · max |model(X)|`,
-#    en de hoogste klasse (`argmax` per rij) is voor minstens 98% van de rijen dezelfde.
-# 3. **Sneller.** Bij de batchgrootte van `example_input` is de snelste van 15 aanroepen van `fast(x)` hoogstens
-#    0,8 × de snelste van 15 aanroepen van het onveranderde model onder `torch.inference_mode()`. Beide worden om
-#    de beurt gemeten, in hetzelfde proces, met hetzelfde aantal torch-threads en steeds nieuwe invoer.
+# 2. **Dezelfde voorspellingen.** Op een set testvoorbeelden `X` geldt
+#    `max |fast(X) − model(X)| ≤ 0,075 · max |model(X)|`, en de hoogste klasse (`argmax` per rij) is voor minstens
+#    98% van de rijen dezelfde. (Int8 rondt elk gewicht af op één van 256 niveaus; dat kost een paar procent.)
+# 3. **Sneller.** Bij de batchgrootte van `example_input` kost `fast(x)` hoogstens 0,8 × de tijd van het
+#    onveranderde model onder `torch.inference_mode()`. De test meet 25 rondes; elke ronde roept beide één keer aan
+#    op dezelfde nieuwe invoer en deelt de twee tijden; de mediaan van die 25 verhoudingen telt. Gemeten wordt de
+#    CPU-tijd van het proces (`time.process_time()`), in hetzelfde proces en met één torch-thread, zodat andere
+#    processen op een drukke nakijkmachine niet meetellen.
 # 4. **Niets anders veranderen.** Het model dat je krijgt blijft precies zoals het was (gewichten, dtype, lagen);
 #    `torch.get_num_threads()` en de grad-modus (`torch.is_grad_enabled()`) zijn na de aanroep van
 #    `optimize_for_cpu` en van `fast` dezelfde als ervoor. Gebruik niet meer threads dan `torch.get_num_threads()`
@@ -649,7 +656,7 @@ with quiet():
     ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "test_optimized_is_faster", "grade": true, "points": 2}
-"""Checks that fast(x) takes at most 0.8 x the time of the unchanged model (best of 15, same process)."""
+"""Checks that fast(x) takes at most 0.8 x the CPU time of the unchanged model (median of 25 paired rounds)."""
 with quiet():
     model, example_input, _ = make_case("mlp")
     reference = copy.deepcopy(model)
@@ -679,7 +686,9 @@ with quiet():
         after[k].dtype == v.dtype and torch.equal(after[k], v) for k, v in before.items()), (
         "Het model dat je kreeg is veranderd (gewichten of dtype). Tip: werk je op het origineel of op een kopie?")
     ### BEGIN HIDDEN TESTS
-    threads, grad_enabled = torch.get_num_threads(), torch.is_grad_enabled()
+    threads, grad_enabled = 1, True  # as the setup cell leaves them
+    torch.set_num_threads(threads)
+    torch.set_grad_enabled(grad_enabled)
     model, example_input, X_check = make_case("cnn", batch_size=8)
     types_before = [type(m) for m in model.modules()]
     fast = optimize_for_cpu(model, example_input)
