@@ -104,8 +104,7 @@ def check_widgets(page, slug: str) -> dict:
     before = figure.get_attribute("src")
     page.screenshot(path=str(ARTIFACTS / f"{slug}-widgets-before.png"))
     handle.focus()
-    for _ in range(3):
-        page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")  # one step: the figure then shows the value the slider shows
     t0 = time.monotonic()
     page.wait_for_function(
         """([node, before]) => { const img = [...node.querySelectorAll('.jp-RenderedImage img')].pop();
@@ -114,7 +113,9 @@ def check_widgets(page, slug: str) -> dict:
         timeout=60_000,
     )
     counts["redraw_seconds"] = round(time.monotonic() - t0, 1)
-    handle.scroll_into_view_if_needed()
+    page.wait_for_function("() => window.jupyterapp.shell.currentWidget.sessionContext.kernelDisplayStatus === 'idle'")
+    cell.locator(".jp-Cell-outputArea").evaluate("node => node.scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(500)
     page.screenshot(path=str(ARTIFACTS / f"{slug}-widgets-after.png"))
     return counts
 
