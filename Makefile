@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 WORKERS ?= 2
 LAB_ARGS ?=
 
-.PHONY: install lab test build build-one check lint fmt bench bench-suite grade clean
+.PHONY: install lab test build build-one check lint fmt bench bench-suite grade bench-grading clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -73,9 +73,16 @@ bench: install
 bench-suite: install
 	$(PY) scripts/bench_suite.py --workers $(WORKERS)
 
-## make grade: the full instructor round trip on a demo class (solution, blank and wrong answers)
+## make grade: autograde every submission in the course at the repository root in parallel (mlinfra grade: fork
+## kernels, per-notebook limits, progress bar, summary), then feedback and grades.csv. With nothing handed in yet it
+## first hands in a demo class (solution, blank, wrong answers). GRADE_ARGS="--course DIR -j 4 --demo"
+GRADE_ARGS ?=
 grade: install
-	$(PY) scripts/grade_demo.py
+	$(PY) scripts/grade_demo.py $(GRADE_ARGS)
+
+## make bench-grading: a synthetic class graded by plain nbgrader and by mlinfra grade -> bench/grading.md
+bench-grading: install
+	$(PY) scripts/bench_grading.py
 
 clean:
 	rm -rf gradebook submitted autograded feedback grades.csv .pytest_cache

@@ -3,6 +3,7 @@
 mlinfra build [--only SLUG]   notebooks/ → source/ → release/ (+ README table)
 mlinfra check                 fail, naming each stale file, when source/ or release/ drift from notebooks/
 mlinfra questions             list the questions and their paths
+mlinfra grade [--course DIR]  autograde every submission in parallel workers (mlinfra.course.grade)
 """
 
 from __future__ import annotations
@@ -24,7 +25,22 @@ def main(argv: list[str] | None = None) -> int:
     c = sub.add_parser("check", help="verify that source/, release/ and README are in sync with notebooks/")
     c.add_argument("--only", metavar="SLUG", help="check one question")
     sub.add_parser("questions", help="list the questions")
+    g = sub.add_parser("grade", help="autograde every submission of the course in parallel workers")
+    g.add_argument("--course", type=Path, default=None, help="nbgrader course folder (default: the repository root)")
+    g.add_argument("--workers", "-j", type=int, default=None, help="parallel nbgrader runs (default: cores)")
+    g.add_argument("--assignment", "-a", action="append", help="grade only this assignment (repeatable)")
+    g.add_argument("--students", default=None, help="grade only students matching this glob (a shard)")
+    g.add_argument("--wall", type=float, default=600, help="seconds per notebook before its kernel is killed (0: off)")
+    g.add_argument("--memory-mb", type=float, default=3072, help="MiB the kernel may allocate (0: no limit)")
+    g.add_argument("--cell-timeout", type=float, default=0, help="nbgrader's per-cell timeout (0: course config)")
+    g.add_argument("--db-url", default="", help="gradebook URL (default: the course's SQLite gradebook)")
+    g.add_argument("--json", default="", help="also write every result to this JSON file")
     args = parser.parse_args(argv)
+    if args.command == "grade":
+        from mlinfra.course import grade as grade_mod
+
+        args.course = (args.course or registry(args.root).root).resolve()
+        return grade_mod.main(args)
     try:
         reg = registry(args.root)
         if args.command == "build":

@@ -7,6 +7,11 @@ here would freeze ``mlinfra.HEAVY`` at the server's environment). Standard libra
     Import MODULE... once (torch, matplotlib, ipykernel, ...), print ``ready`` and fork one IPython kernel per
     request. A kernel gets the requester's stdin/stdout/stderr, working folder and environment, and is killed when
     its requester disconnects (jupyter_client killed the launcher) or when the server stops.
+    Per request, from the requester's environment (set by ``mlinfra grade`` for one submission):
+    ``MLINFRA_KERNEL_MEM`` bytes of data segment the kernel may add to what the fork already maps (RLIMIT_DATA:
+    heap and private writable mappings; a larger allocation raises MemoryError), ``MLINFRA_KERNEL_WALL`` seconds
+    after which the server kills the kernel, ``MLINFRA_KERNEL_REPORT`` a file the server appends one JSON line to
+    when the kernel ends (exit status, whether the server killed it and why, peak RSS, seconds).
 
 ``python _forkserver.py launch -f CONNECTION_FILE``
     What the kernelspec runs. Asks the server named by ``$MLINFRA_FORK_SERVER`` for a kernel, forwards signals to
@@ -23,6 +28,7 @@ import socket
 import sys
 
 ENV_VAR = "MLINFRA_FORK_SERVER"
+MEM_VAR, WALL_VAR, REPORT_VAR = "MLINFRA_KERNEL_MEM", "MLINFRA_KERNEL_WALL", "MLINFRA_KERNEL_REPORT"
 _FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
 
 
@@ -110,12 +116,12 @@ def _become_kernel(request: dict, fds: list[int], inherited: list) -> None:
     os.chdir(request["cwd"])
     os.environ.clear()
     os.environ.update(request["env"])
+    _limit_memory(os.environ.get(MEM_VAR, ""))
     # a fresh kernel draws fresh random state (python's `random` reseeds itself after a fork)
-    import numpy as np
-    import torch
-
-    np.random.seed()
-    torch.seed()
+    if "numpy" in sys.modules:
+        sys.modules["numpy"].random.seed()
+    if "torch" in sys.modules:
+        sys.modules["torch"].seed()
     sys.argv = ["ipykernel_launcher", *request["argv"]]
     # ipykernel reads JPY_PARENT_PID when its module is imported, i.e. in the server: hand it over explicitly
     if os.environ.get("JPY_PARENT_PID", "").isdigit():
@@ -140,6 +146,67 @@ def _become_kernel(request: dict, fds: list[int], inherited: list) -> None:
     os._exit(code)
 
 
+def _vm_data() -> int:
+    """Bytes of this process's data segment as RLIMIT_DATA counts it (VmData)."""
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmData:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def _limit_memory(value: str) -> None:
+    """Allow ``value`` bytes of data segment on top of what the forked kernel maps already (nothing when empty)."""
+    if not value.strip():
+        return
+    import resource
+
+    limit = _vm_data() + int(float(value))
+    resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+
+
+class _Kernel:
+    """What the server knows about one forked kernel."""
+
+    def __init__(self, conn, env: dict):
+        import time
+
+        self.conn = conn
+        self.started = time.monotonic()
+        self.started_at = time.time()
+        wall = env.get(WALL_VAR, "").strip()
+        self.deadline = self.started + float(wall) if wall else None
+        self.report = env.get(REPORT_VAR) or None
+        self.killed: str | None = None  # why the server killed it
+
+    def kill(self, pid: int, reason: str) -> None:
+        if self.killed is None:
+            self.killed = reason
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    def write_report(self, pid: int, code: int, rusage) -> None:
+        import time
+
+        if not self.report:
+            return
+        line = {
+            "pid": pid,
+            "exit": code,
+            "killed": self.killed,
+            "peak_rss_mb": round(rusage.ru_maxrss / 1024, 1) if rusage is not None else None,
+            "seconds": round(time.monotonic() - self.started, 2),
+            "started_at": self.started_at,
+        }
+        try:
+            with open(self.report, "a") as fh:
+                fh.write(json.dumps(line) + "\n")
+        except OSError:
+            pass
+
+
 def serve(path: str, modules: list[str]) -> None:
     import importlib
     import selectors
@@ -157,7 +224,9 @@ def serve(path: str, modules: list[str]) -> None:
     listener.listen(64)
     sel = selectors.DefaultSelector()
     sel.register(listener, selectors.EVENT_READ)
-    kernels: dict[int, socket.socket] = {}  # pid -> the launcher's connection
+    import time
+
+    kernels: dict[int, _Kernel] = {}  # pid -> the kernel and its launcher's connection (None: launcher gone)
     stopping = False
 
     def stop(_signum, _frame):
@@ -171,19 +240,23 @@ def serve(path: str, modules: list[str]) -> None:
     def reap() -> None:
         while kernels:
             try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
+                pid, status, rusage = os.wait4(-1, os.WNOHANG)
             except ChildProcessError:
                 return
             if pid == 0:
                 return
-            conn = kernels.pop(pid, None)
-            if conn is not None:
+            kernel = kernels.pop(pid, None)
+            if kernel is None:
+                continue
+            code = os.waitstatus_to_exitcode(status)
+            kernel.write_report(pid, code, rusage)
+            if kernel.conn is not None:
                 try:
-                    _send(conn, {"exit": os.waitstatus_to_exitcode(status)})
+                    _send(kernel.conn, {"exit": code})
                 except OSError:
                     pass
-                sel.unregister(conn)
-                conn.close()
+                sel.unregister(kernel.conn)
+                kernel.conn.close()
 
     try:
         while not stopping:
@@ -202,7 +275,7 @@ def serve(path: str, modules: list[str]) -> None:
                         _become_kernel(request, fds, [*others, sel, conn])
                     for fd in fds:
                         os.close(fd)
-                    kernels[pid] = conn
+                    kernels[pid] = _Kernel(conn, request.get("env", {}))
                     sel.register(conn, selectors.EVENT_READ, pid)
                     _send(conn, {"pid": pid})
                 else:  # a launcher hung up (jupyter_client killed it): kill its kernel too
@@ -212,25 +285,23 @@ def serve(path: str, modules: list[str]) -> None:
                     except OSError:
                         alive = b""
                     if not alive:
-                        try:
-                            os.kill(pid, signal.SIGKILL)
-                        except ProcessLookupError:
-                            pass
                         sel.unregister(conn)
                         conn.close()
-                        kernels[pid] = None  # reaped below, nobody to tell
+                        kernel = kernels.get(pid)
+                        if kernel is not None:
+                            kernel.conn = None  # reaped below, nobody to tell
+                            kernel.kill(pid, "launcher gone")
+            now = time.monotonic()
+            for pid, kernel in list(kernels.items()):
+                if kernel.deadline is not None and now > kernel.deadline and kernel.killed is None:
+                    kernel.kill(pid, "wall")
             reap()
-            for pid in [p for p, c in kernels.items() if c is None]:
-                try:
-                    if os.waitpid(pid, os.WNOHANG)[0]:
-                        del kernels[pid]
-                except ChildProcessError:
-                    del kernels[pid]
     finally:
-        for pid in list(kernels):
+        for pid, kernel in list(kernels.items()):
             try:
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
+                kernel.kill(pid, "server stopped")
+                _pid, status, rusage = os.wait4(pid, 0)
+                kernel.write_report(pid, os.waitstatus_to_exitcode(status), rusage)
             except (ProcessLookupError, ChildProcessError):
                 pass
         listener.close()

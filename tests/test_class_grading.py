@@ -1,0 +1,213 @@
+"""Grading a whole class (mlinfra.course.grade): parallel workers, a safe gradebook, limits, hostile submissions.
+
+Most tests use a tiny assignment (no torch, fork kernels without preloaded torch) so they cost seconds; one test
+grades real q01 notebooks and compares the scores with a plain ``nbgrader autograde`` run.
+"""
+
+from __future__ import annotations
+
+import copy
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from mlinfra.course import forkkernel, grade
+from mlinfra.course.classroom import Classroom, demo_class
+from mlinfra.course.nbgrader_cli import nbgrader_env
+from mlinfra.course.registry import Question, registry
+
+TINY = "tiny"
+LIGHT = ("IPython", "ipykernel.kernelapp", "ipykernel.ipkernel")
+
+
+def _meta(grade_id: str, **kw) -> dict:
+    base = {"grade_id": grade_id, "grade": False, "solution": False, "locked": False, "schema_version": 3}
+    return {"nbgrader": {**base, **kw}}
+
+
+SOLUTION = "def add(a, b):\n    ### BEGIN SOLUTION\n    return a + b\n    ### END SOLUTION"
+
+
+def tiny_source() -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    nb.cells = [
+        nbformat.v4.new_code_cell("import os", metadata=_meta("setup", locked=True)),
+        nbformat.v4.new_code_cell(SOLUTION, metadata=_meta("add", solution=True)),
+        nbformat.v4.new_code_cell(
+            '"""add adds."""\nassert add(1, 2) == 3', metadata=_meta("test_add", grade=True, locked=True, points=2)
+        ),
+        nbformat.v4.new_code_cell(
+            '"""add adds negatives."""\nassert add(-1, 1) == 0',
+            metadata=_meta("test_add_negative", grade=True, locked=True, points=1),
+        ),
+    ]
+    return nb
+
+
+def submission(code: str | None = None) -> nbformat.NotebookNode:
+    """The tiny source as a student hands it in: solution markers gone, ``code`` in the solution cell."""
+    nb = tiny_source()
+    nb.cells[1].source = code if code is not None else "def add(a, b):\n    return a + b"
+    return nb
+
+
+def tiny_course(folder: Path) -> Classroom:
+    room = Classroom(registry().root, folder)
+    q = Question(room.dir, 99, TINY, "tiny")
+    q.source_nb.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(tiny_source(), q.source_nb)
+    room.add_assignment(q)
+    return room
+
+
+def submit(room: Classroom, student: str, nb: nbformat.NotebookNode) -> None:
+    room.submit(Question(room.dir, 99, TINY, "tiny"), student, nb)
+
+
+@pytest.fixture(scope="module")
+def light_server():
+    with forkkernel.ForkServer(env=nbgrader_env(), modules=LIGHT) as srv:
+        yield srv
+
+
+def test_hostile_submissions_are_contained_and_reported(tmp_path, light_server):
+    """Runaway, dying and tampered notebooks each get their own status; an honest one in the same run scores 3/3."""
+    room = tiny_course(tmp_path / "course")
+    stripped = submission()
+    for cell in stripped.cells:
+        cell.metadata.pop("nbgrader", None)
+    deleted = submission()
+    del deleted.cells[2]
+    duplicated = submission()
+    twin = copy.deepcopy(duplicated.cells[2])
+    twin["id"] = "twin-of-test-add"
+    duplicated.cells.insert(3, twin)
+    students = {
+        "honest": submission(),
+        "loop": submission("while True:\n    pass"),
+        "deaf-loop": submission("import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"),
+        "hog": submission("hog = bytearray(10 * 2**30)\ndef add(a, b):\n    return a + b"),
+        "exit": submission("import os\nos._exit(1)"),
+        "deleted": deleted,
+        "stripped": stripped,
+        "duplicated": duplicated,
+    }
+    for name, nb in students.items():
+        submit(room, name, nb)
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{room.dir / 'gradebook' / 'gradebook.db'}", grade.COURSE_ID) as gb:
+        gb.add_student("absent")
+    limits = grade.Limits(wall=12, memory_mb=512, cell_timeout=3)
+    results = grade.grade(room.dir, workers=2, limits=limits, progress=False, server=light_server)
+    by = {r.student: r for r in results}
+    status = {s: r.status for s, r in by.items()}
+    print(grade.summary(results))
+    assert status == {
+        "honest": "graded",
+        "loop": "timeout",
+        "deaf-loop": "timeout",
+        "hog": "memory",
+        "exit": "kernel-died",
+        "deleted": "tampered",
+        "stripped": "tampered",
+        "duplicated": "tampered",
+        "absent": "not-submitted",
+    }, status
+    assert by["honest"].score == 3 and by["honest"].cells == {"test_add": 2, "test_add_negative": 1}
+    assert by["hog"].score == 0 and by["loop"].score == 0
+    assert "killed" in by["deaf-loop"].reason and by["deaf-loop"].score is None
+    assert "exit status 1" in by["exit"].reason
+    assert "test_add" in by["deleted"].reason and "duplicated grade_id" in by["duplicated"].reason
+    assert "stripped" in by["stripped"].reason
+    assert by["stripped"].score is None and "nbgrader could not grade it" in by["duplicated"].reason
+    assert "cell timeout" in by["loop"].reason
+    assert not light_server_children(light_server), "a kernel outlived grading"
+
+
+def light_server_children(srv) -> list[int]:
+    path = Path(f"/proc/{srv.proc.pid}/task/{srv.proc.pid}/children")
+    return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+
+def test_gradebook_survives_a_held_write_lock(tmp_path, light_server):
+    """Parallel workers wait for a gradebook another writer holds locked for 30 s; nbgrader's own 5 s gives up."""
+    room = tiny_course(tmp_path / "course")
+    for i in range(4):
+        submit(room, f"student-{i}", submission())
+    course = grade.Course(room.dir)
+    course.prepare_db()
+    locked, release = threading.Event(), threading.Event()
+
+    def hold(seconds: float) -> None:
+        con = sqlite3.connect(course.sqlite_path, timeout=60)
+        con.execute("BEGIN EXCLUSIVE")
+        locked.set()
+        release.wait(seconds)
+        con.rollback()
+        con.close()
+
+    holder = threading.Thread(target=hold, args=(120,))
+    holder.start()
+    locked.wait()
+    try:  # plain nbgrader, the lock held until it gives up
+        plain = room.nbgrader("autograde", TINY, "--create", "--force", "--student", "student-0", check=False)
+    finally:
+        release.set()
+        holder.join()
+    assert plain.returncode != 0 and "database is locked" in plain.stderr, plain.stderr[-2000:]
+
+    release.clear()
+    locked.clear()
+    holder = threading.Thread(target=hold, args=(30,))
+    holder.start()
+    locked.wait()
+    start = time.monotonic()
+    results = grade.grade(room.dir, workers=4, progress=False, server=light_server)
+    holder.join()
+    assert time.monotonic() - start >= 29, "grading finished while the gradebook was locked"
+    assert [(r.student, r.status, r.score) for r in results] == [(f"student-{i}", "graded", 3) for i in range(4)]
+
+
+def test_scores_identical_to_plain_nbgrader(tmp_path, fork_kernels):
+    """q01: solution, blank and a wrong answer score cell for cell what one plain nbgrader autograde run gives."""
+    q = registry().question("q01_zero_grad")
+    cls = demo_class(q)
+    names = ["solution", "blank", next(s for s in cls if s.startswith("wrong-"))]
+    rooms = {}
+    for mode in ("plain", "mlinfra"):
+        room = Classroom(q.root, tmp_path / mode)
+        room.add_assignment(q)
+        for name in names:
+            room.submit(q, name, cls[name])
+        rooms[mode] = room
+    assert not rooms["plain"].autograde(q, fork=False)
+    plain = rooms["plain"].scores(q)
+    results = grade.grade(rooms["mlinfra"].dir, workers=2, progress=False, server=fork_kernels)
+    assert {r.student: r.status for r in results} == dict.fromkeys(names, "graded")
+    assert {r.student: r.cells for r in results} == plain
+    assert rooms["mlinfra"].scores(q) == plain
+
+
+def test_cli_grades_and_prints_a_summary(tmp_path, capsys, monkeypatch):
+    """`mlinfra grade --course DIR` grades the class and prints the table; exit status 0 when all graded."""
+    from mlinfra.course.__main__ import main
+
+    monkeypatch.setenv("MLINFRA_FORK_KERNELS", "0")  # the tiny notebook imports nothing heavy
+
+    room = tiny_course(tmp_path / "course")
+    submit(room, "one", submission())
+    submit(room, "two", submission("def add(a, b):\n    return abs(a) + b"))
+    code = main(["grade", "--course", str(room.dir), "-j", "2", "--json", str(tmp_path / "r.json")])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "tiny" in out and "notebooks/min" in out
+    import json
+
+    scores = {r["student"]: r["score"] for r in json.loads((tmp_path / "r.json").read_text())}
+    assert scores == {"one": 3, "two": 2}
