@@ -114,7 +114,7 @@ def check_widgets(page, slug: str) -> dict:
     )
     counts["redraw_seconds"] = round(time.monotonic() - t0, 1)
     page.wait_for_function("() => window.jupyterapp.shell.currentWidget.sessionContext.kernelDisplayStatus === 'idle'")
-    cell.locator(".jp-Cell-outputArea").evaluate("node => node.scrollIntoView({block: 'start'})")
+    handle.evaluate("node => node.closest('.jp-OutputArea').scrollIntoView({block: 'start'})")
     page.wait_for_timeout(500)
     page.screenshot(path=str(ARTIFACTS / f"{slug}-widgets-after.png"))
     return counts
