@@ -906,7 +906,7 @@ with quiet():
 # `TypeError` (beide met een Nederlandse melding).
 #
 # Hulpklassen of -functies zet je bovenaan de cel, op moduleniveau: een klasse die binnen een functie is gedefinieerd,
-# kan pickle niet terugvinden. Heb je geen hulpcode nodig, verwijder dan de eerste `raise NotImplementedError()`.
+# kan pickle niet terugvinden. Heb je geen hulpcode nodig, verwijder dan de eerste `raise NotImplementedError(...)`-regel.
 
 # %% nbgrader={"grade_id": "freeze_batchnorm", "solution": true}
 # Module-level helpers for freeze_batchnorm (classes, functions) go here; if you need none, delete the stub.

@@ -86,6 +86,8 @@ def pytest_xdist_make_scheduler(config, log):
 
     class QuestionScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
+            if nodeid.startswith("tests/test_browser.py::"):
+                return "browser"  # one JupyterLab and one Chromium for the whole browser suite
             return _roundtrip_scope(nodeid) or nodeid
 
     return QuestionScheduling(config, log)

@@ -23,8 +23,8 @@ import nbformat
 from mlinfra.course.registry import CourseError
 
 GRADE_ID_RE = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
-#: Test cells carry this tag, so that "Run All" in JupyterLab goes on past a failing test and every later demo
-#: still appears for the student; nbgrader scores a cell by its error output either way.
+#: Solution and test cells carry this tag, so that "Run All" in JupyterLab goes on past a stub or a failing test
+#: and every later demo still appears for the student; nbgrader scores a cell by its error output either way.
 RUN_THROUGH_TAG = "raises-exception"
 NBGRADER_KEYS = {"grade_id", "grade", "solution", "locked", "points", "task", "schema_version"}
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
@@ -80,9 +80,10 @@ def _check_test_cell(cell, norm: dict, where: str) -> None:
             )
 
 
-def _is_test_cell(cell) -> bool:
+def _may_raise(cell) -> bool:
+    """A test cell fails until the exercise is solved; a solution cell raises the stub's NotImplementedError."""
     nb_meta = cell.metadata.get("nbgrader", {})
-    return cell.cell_type == "code" and nb_meta.get("grade", False) and not nb_meta.get("solution", False)
+    return cell.cell_type == "code" and (nb_meta.get("grade", False) or nb_meta.get("solution", False))
 
 
 def _check_restorable(norm: dict, previous: dict | None, where: str) -> None:
@@ -121,7 +122,7 @@ def py_to_notebook(path: Path) -> nbformat.NotebookNode:
         else:
             cell.id = _stable_id(cell, ids | grade_ids)
         tags = list(meta.get("tags") or [])
-        if _is_test_cell(cell) and RUN_THROUGH_TAG not in tags:
+        if _may_raise(cell) and RUN_THROUGH_TAG not in tags:
             tags.append(RUN_THROUGH_TAG)
         if tags:
             cell.metadata["tags"] = tags
