@@ -17,6 +17,8 @@ import time
 
 from mlinfra.course.registry import registry
 
+HISTORY = "## History"
+
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -32,6 +34,7 @@ def main(argv: list[str]) -> int:
     trips = re.findall(r"(q\d\d_[a-z0-9_]+) x(\d+) \(([\d.+]+) s\)", out)
     result = (re.findall(r"^=+ (.*) in [\d.]+s", out, re.M) or ["?"])[-1]
     slow = re.findall(r"^([\d.]+)s (call|setup)\s+(\S+)", out, re.M)[:12]
+    phases = dict(re.findall(r"^  (q\d\d_[a-z0-9_]+): (\d+ s: .*)$", out, re.M))
     load = os.getloadavg()
     lines = [
         "# Test-suite benchmark",
@@ -43,9 +46,9 @@ def main(argv: list[str]) -> int:
         f"- result: {result}, exit code {proc.returncode}",
         f"- wall time: {wall / 60:.1f} min for {len(reg.questions)} questions",
         "",
-        "| question | round trips | round-trip seconds |",
-        "|---|---|---|",
-        *[f"| {slug} | {n} | {secs} |" for slug, n, secs in trips],
+        "| question | round trips | round-trip seconds | where the time went |",
+        "|---|---|---|---|",
+        *[f"| {slug} | {n} | {secs} | {phases.get(slug, '')} |" for slug, n, secs in trips],
         "",
         "Slowest steps (setup of a round-trip test includes the nbgrader run it waits for):",
         "",
@@ -54,7 +57,10 @@ def main(argv: list[str]) -> int:
         *[f"| {s} | {phase} | `{test}` |" for s, phase, test in slow],
     ]
     (reg.root / "bench").mkdir(exist_ok=True)
-    (reg.root / "bench" / "test-suite.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    target = reg.root / "bench" / "test-suite.md"
+    old = target.read_text(encoding="utf-8") if target.exists() else ""
+    history = old[old.index(HISTORY) :] if HISTORY in old else ""  # earlier measurements, kept by hand
+    target.write_text("\n".join(lines) + "\n\n" + history, encoding="utf-8")
     return proc.returncode
 
 
