@@ -75,7 +75,14 @@ def light_server():
         yield srv
 
 
-def test_hostile_submissions_are_contained_and_reported(tmp_path, light_server):
+@pytest.fixture(scope="module")
+def runner():
+    """nbgrader preloaded once for the module's grading runs."""
+    with forkkernel.ForkServer(env=nbgrader_env(), modules=forkkernel.NBGRADER_PRELOAD) as srv:
+        yield srv
+
+
+def test_hostile_submissions_are_contained_and_reported(tmp_path, light_server, runner):
     """Runaway, dying and tampered notebooks each get their own status; an honest one in the same run scores 3/3."""
     room = tiny_course(tmp_path / "course")
     stripped = submission()
@@ -104,7 +111,7 @@ def test_hostile_submissions_are_contained_and_reported(tmp_path, light_server):
     with Gradebook(f"sqlite:///{room.dir / 'gradebook' / 'gradebook.db'}", grade.COURSE_ID) as gb:
         gb.add_student("absent")
     limits = grade.Limits(wall=12, memory_mb=512, cell_timeout=3)
-    results = grade.grade(room.dir, workers=2, limits=limits, progress=False, server=light_server)
+    results = grade.grade(room.dir, workers=2, limits=limits, progress=False, server=light_server, runner=runner)
     by = {r.student: r for r in results}
     status = {s: r.status for s, r in by.items()}
     print(grade.summary(results))
@@ -135,7 +142,7 @@ def light_server_children(srv) -> list[int]:
     return [int(p) for p in path.read_text().split()] if path.exists() else []
 
 
-def test_gradebook_survives_a_held_write_lock(tmp_path, light_server):
+def test_gradebook_survives_a_held_write_lock(tmp_path, light_server, runner):
     """Parallel workers wait for a gradebook another writer holds locked for 30 s; nbgrader's own 5 s gives up."""
     room = tiny_course(tmp_path / "course")
     for i in range(4):
@@ -168,13 +175,13 @@ def test_gradebook_survives_a_held_write_lock(tmp_path, light_server):
     holder.start()
     locked.wait()
     start = time.monotonic()
-    results = grade.grade(room.dir, workers=4, progress=False, server=light_server)
+    results = grade.grade(room.dir, workers=4, progress=False, server=light_server, runner=runner)
     holder.join()
     assert time.monotonic() - start >= 29, "grading finished while the gradebook was locked"
     assert [(r.student, r.status, r.score) for r in results] == [(f"student-{i}", "graded", 3) for i in range(4)]
 
 
-def test_scores_identical_to_plain_nbgrader(tmp_path, fork_kernels):
+def test_scores_identical_to_plain_nbgrader(tmp_path, fork_kernels, runner):
     """q01: solution, blank and a wrong answer score cell for cell what one plain nbgrader autograde run gives."""
     q = registry().question("q01_zero_grad")
     cls = demo_class(q)
@@ -188,7 +195,7 @@ def test_scores_identical_to_plain_nbgrader(tmp_path, fork_kernels):
         rooms[mode] = room
     assert not rooms["plain"].autograde(q, fork=False)
     plain = rooms["plain"].scores(q)
-    results = grade.grade(rooms["mlinfra"].dir, workers=2, progress=False, server=fork_kernels)
+    results = grade.grade(rooms["mlinfra"].dir, workers=2, progress=False, server=fork_kernels, runner=runner)
     assert {r.student: r.status for r in results} == dict.fromkeys(names, "graded")
     assert {r.student: r.cells for r in results} == plain
     assert rooms["mlinfra"].scores(q) == plain

@@ -216,3 +216,22 @@ def test_grades_identical_to_plain_kernels(tmp_path):
     scores, ungraded = results[True]
     assert ungraded == {KILLER}
     assert all(scores["solution"].values()) and not any(scores["blank"].values())
+
+
+def test_runner_forks_a_preloaded_program(tmp_path):
+    """`run` mode: `python -m MODULE` forked from a runner: same output, working folder, environment and exit code."""
+    import subprocess
+
+    (tmp_path / "data.json").write_text('{"b": 1, "a": [2]}')
+    (tmp_path / "bad.json").write_text("{not json")
+    argv = forkkernel.run_argv("json.tool", "--sort-keys", "--compact")
+    with forkkernel.ForkServer(env=nbgrader_env(), modules=("json",)) as srv:
+        env = {**nbgrader_env(), **srv.runner_env()}
+        ok = subprocess.run([*argv, "data.json"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+        bad = subprocess.run([*argv, "bad.json"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+        assert not _children(srv.proc.pid), "a program outlived its run"
+    assert (ok.returncode, ok.stdout.strip()) == (0, '{"a":[2],"b":1}'), ok.stderr
+    assert bad.returncode == 1 and "Expecting property name" in bad.stderr
+    # without a runner: an ordinary `python -m`, same result
+    plain = subprocess.run([*argv, "data.json"], cwd=tmp_path, env=nbgrader_env(), capture_output=True, text=True)
+    assert (plain.returncode, plain.stdout) == (ok.returncode, ok.stdout)

@@ -41,6 +41,26 @@ PRELOAD = (
     "ipykernel.ipkernel",
 )
 START_TIMEOUT = 180  # seconds for the preload
+RUN_VAR = "MLINFRA_FORK_RUNNER"
+#: Imported once by a runner (``ForkServer(modules=NBGRADER_PRELOAD)``): nbgrader's command line takes ≈ 5 s of
+#: imports before it does anything; forked from a runner it starts at once (``run_argv``).
+NBGRADER_PRELOAD = (
+    "nbgrader.apps.nbgraderapp",
+    "nbgrader.apps.autogradeapp",
+    "nbgrader.converters.autograde",
+    "nbgrader.preprocessors",
+    "nbgrader.api",
+    "nbclient",
+    "nbconvert",
+    "jupyter_client.manager",
+    "sqlalchemy.dialects.sqlite",
+)
+
+
+def run_argv(module: str, *args: str, launcher_python: str = sys.executable) -> list[str]:
+    """``python -m MODULE ARGS`` forked from the runner named by ``$MLINFRA_FORK_RUNNER`` (see ``runner_env``);
+    an ordinary ``python -m`` when none answers."""
+    return [launcher_python, "-I", str(SCRIPT), "run", module, *args]
 
 
 def kernelspec(launcher_python: str = sys.executable) -> dict:
@@ -79,6 +99,10 @@ class ForkServer:
             "JUPYTER_PATH": os.pathsep.join(p for p in (str(self.jupyter_path), outer) if p),
             ENV_VAR: str(self.socket),
         }
+
+    def runner_env(self) -> dict[str, str]:
+        """Variables that make ``run_argv`` commands fork from this server (a runner of preloaded programs)."""
+        return {RUN_VAR: str(self.socket)}
 
     def __enter__(self) -> ForkServer:
         spec_dir = self.jupyter_path / "kernels" / "python3"

@@ -18,9 +18,9 @@ plain ``nbgrader autograde`` run. What this module adds:
   who handed nothing in (``not-submitted``);
 * a tqdm progress bar (done/total, ETA, failures so far) and a summary table.
 
-Several machines share the work with one database (``--db-url postgresql://…``) and disjoint student shards
-(``--students 'a*'`` on one machine, ``--students 'b*'`` on the next); nbgrader's own locking then comes from
-PostgreSQL.
+Several machines would share the work through one database (``--db-url postgresql://…``, handed to nbgrader as is)
+and disjoint student shards (``--students 'a*'`` on one machine, ``--students 'b*'`` on the next); the PostgreSQL
+path is not tested yet.
 """
 
 from __future__ import annotations
@@ -95,7 +95,8 @@ class Result:
 
     @property
     def ok(self) -> bool:
-        return self.status in OK_STATUSES
+        """Graded (a tampered notebook only when nbgrader still gave it a score)."""
+        return self.status in OK_STATUSES and (self.status == "graded" or self.score is not None)
 
 
 @dataclass
@@ -249,10 +250,11 @@ def autograde_one(
     """``nbgrader autograde ASSIGNMENT --student STUDENT`` with the limits; a status for what happened."""
     start = time.perf_counter()
     report = report_dir / f"{assignment}--{student}.jsonl"
+    nbgrader_cmd = (
+        forkkernel.run_argv("nbgrader") if env.get(forkkernel.RUN_VAR) else [sys.executable, "-m", "nbgrader"]
+    )
     args = [
-        sys.executable,
-        "-m",
-        "nbgrader",
+        *nbgrader_cmd,
         "autograde",
         assignment,
         "--student",
@@ -344,9 +346,13 @@ def grade(
     db_url: str = "",
     progress: bool = True,
     server: forkkernel.ForkServer | None = None,
+    runner: forkkernel.ForkServer | None = None,
 ) -> list[Result]:
     """Autograde every submission (of ``assignments``, of students matching the glob ``students``) of the course at
-    ``root``; one Result per student × assignment, ``not-submitted`` included. ``server``: reuse a running one."""
+    ``root``; one Result per student × assignment, ``not-submitted`` included.
+
+    With ``fork``, kernels come from a fork server with torch imported (``server``: reuse a running one) and each
+    ``nbgrader autograde`` is forked from a runner with nbgrader imported (``runner``: reuse a running one)."""
     course = Course(root, db_url)
     limits = limits or Limits()
     workers = workers or os.cpu_count() or 1
@@ -364,6 +370,11 @@ def grade(
         elif fork and tasks:
             srv = server or stack.enter_context(forkkernel.ForkServer(env=nbgrader_env()))
             env.update(srv.env())
+        if fork and tasks:
+            run = runner or stack.enter_context(
+                forkkernel.ForkServer(env=nbgrader_env(), modules=forkkernel.NBGRADER_PRELOAD)
+            )
+            env.update(run.runner_env())
         report_dir = Path(tempfile.mkdtemp(prefix="mlinfra-grade-"))
         stack.callback(shutil.rmtree, report_dir, True)
         bar = None
@@ -373,15 +384,24 @@ def grade(
             bar = stack.enter_context(tqdm(total=len(tasks), unit="nb", desc="autograde", dynamic_ncols=True))
             bar.set_postfix(failed=0)
         pool = stack.enter_context(ThreadPoolExecutor(max_workers=workers))
-        futures = [pool.submit(autograde_one, course, a, s, limits, env, report_dir) for a, s in tasks]
+        futures = {pool.submit(autograde_one, course, a, s, limits, env, report_dir): (a, s) for a, s in tasks}
         failed = 0
-        for fut in as_completed(futures):
-            res = fut.result()
-            results.append(res)
-            failed += not res.ok
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix(failed=failed)
+        try:
+            for fut in as_completed(futures):
+                a, s = futures[fut]
+                try:
+                    res = fut.result()
+                except Exception as exc:  # noqa: BLE001 - one broken submission never stops the class
+                    res = Result(a, s, "error", reason=f"mlinfra grade: {type(exc).__name__}: {exc}"[:200])
+                results.append(res)
+                failed += not res.ok
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix(failed=failed)
+        except KeyboardInterrupt:
+            for fut in futures:  # running notebooks finish; queued ones are dropped
+                fut.cancel()
+            raise
     handed_in = {(r.assignment, r.student) for r in results}
     roster = [s for s in course.roster() if not students or fnmatch.fnmatch(s, students)]
     results += [Result(a, s, "not-submitted") for a in assignments for s in roster if (a, s) not in handed_in]
