@@ -7,7 +7,13 @@ grades real q01 notebooks and compares the scores with a plain ``nbgrader autogr
 from __future__ import annotations
 
 import copy
+import glob
+import os
+import shutil
+import socket
 import sqlite3
+import subprocess
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -218,3 +224,85 @@ def test_cli_grades_and_prints_a_summary(tmp_path, capsys, monkeypatch):
 
     scores = {r["student"]: r["score"] for r in json.loads((tmp_path / "r.json").read_text())}
     assert scores == {"one": 3, "two": 2}
+
+
+def _pg_tool(name: str) -> str | None:
+    found = shutil.which(name) or sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    return found if isinstance(found, str) else (found[-1] if found else None)
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    """A real PostgreSQL server (Debian's `postgresql` package) on 127.0.0.1, started and stopped here."""
+    initdb, server = _pg_tool("initdb"), _pg_tool("postgres")
+    try:
+        import psycopg2
+    except ImportError:
+        psycopg2 = None
+    if not (initdb and server and psycopg2):
+        pytest.skip("PostgreSQL or psycopg2 missing (Debian: apt-get install postgresql; pip install psycopg2-binary)")
+    folder = Path(tempfile.mkdtemp(prefix="mlinfra-pg-"))
+    as_user: list[str] = []
+    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+        as_user = ["runuser", "-u", "postgres", "--"]
+        shutil.chown(folder, "postgres", "postgres")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    subprocess.run(
+        [*as_user, initdb, "-D", str(folder / "data"), "-A", "trust", "-U", "grader", "--no-sync"],
+        check=True,
+        capture_output=True,
+    )
+    proc = subprocess.Popen(
+        [*as_user, server, "-D", str(folder / "data"), "-p", str(port), "-h", "127.0.0.1", "-k", str(folder)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                con = psycopg2.connect(host="127.0.0.1", port=port, user="grader", dbname="postgres")
+                break
+            except psycopg2.OperationalError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise
+                time.sleep(0.3)
+        con.autocommit = True
+        con.cursor().execute("CREATE DATABASE gradebook")
+        con.close()
+        yield f"postgresql+psycopg2://grader@127.0.0.1:{port}/gradebook"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_postgresql_gradebook(tmp_path, postgres, light_server, runner):
+    """With --db-url a real PostgreSQL server holds the gradebook; nbgrader export reads the same scores from it."""
+    room = tiny_course(tmp_path / "course")
+    room.nbgrader("generate_assignment", TINY, "--force", f"--CourseDirectory.db_url={postgres}")
+    submit(room, "honest", submission())
+    submit(room, "half", submission("def add(a, b):\n    return abs(a) + b"))
+    submit(room, "exit", submission("import os\nos._exit(1)"))
+    results = grade.grade(room.dir, workers=2, db_url=postgres, progress=False, server=light_server, runner=runner)
+    assert [(r.student, r.status, r.score) for r in results] == [
+        ("exit", "kernel-died", None),
+        ("half", "graded", 2),
+        ("honest", "graded", 3),
+    ]
+    room.nbgrader("export", f"--CourseDirectory.db_url={postgres}", "--to", str(tmp_path / "grades.csv"))
+    import csv
+
+    with open(tmp_path / "grades.csv", newline="") as fh:
+        exported = {r["student_id"]: float(r["score"]) for r in csv.DictReader(fh)}
+    assert exported == {"exit": 0.0, "half": 2.0, "honest": 3.0}
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{room.dir / 'gradebook' / 'gradebook.db'}", grade.COURSE_ID) as gb:
+        assert not gb.students, "grading wrote to the SQLite gradebook instead of PostgreSQL"

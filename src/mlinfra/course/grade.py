@@ -18,9 +18,9 @@ plain ``nbgrader autograde`` run. What this module adds:
   who handed nothing in (``not-submitted``);
 * a tqdm progress bar (done/total, ETA, failures so far) and a summary table.
 
-Several machines would share the work through one database (``--db-url postgresql://…``, handed to nbgrader as is)
-and disjoint student shards (``--students 'a*'`` on one machine, ``--students 'b*'`` on the next); the PostgreSQL
-path is not tested yet.
+Several machines share the work through one database (``--db-url postgresql+psycopg2://…``, handed to nbgrader as
+is; tests/test_class_grading.py grades against a real PostgreSQL server) and disjoint student shards
+(``--students 'a*'`` on one machine, ``--students 'b*'`` on the next).
 """
 
 from __future__ import annotations
