@@ -62,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         if not known:
             run(course, "generate_assignment", slug, "--force")
 
+    print(grade.NOT_ISOLATED, file=sys.stderr, flush=True)
     start = time.perf_counter()
     results = grade.grade(course.root, workers=args.workers)
     seconds = time.perf_counter() - start

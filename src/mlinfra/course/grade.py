@@ -155,8 +155,15 @@ class Course:
         """Create the gradebook if needed and put SQLite in WAL mode (persistent; readers no longer block writers)."""
         from nbgrader.api import Gradebook
 
-        with Gradebook(self.db_url, COURSE_ID):
-            pass
+        if self.is_sqlite:
+            self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+        path = os.environ.get("PATH", "")
+        os.environ["PATH"] = nbgrader_env()["PATH"]  # a new gradebook asks the `alembic` next to nbgrader
+        try:
+            with Gradebook(self.db_url, COURSE_ID):
+                pass
+        finally:
+            os.environ["PATH"] = path
         if self.is_sqlite:
             con = sqlite3.connect(self.sqlite_path, timeout=DB_TIMEOUT)
             try:
