@@ -46,6 +46,7 @@ import nbformat
 
 from mlinfra.course import forkkernel
 from mlinfra.course.nbgrader_cli import nbgrader_env
+from mlinfra.course.registry import GENERATED
 
 COURSE_ID = "ml-infra"
 SHARED_FORK_SPECS = "MLINFRA_FORK_SPECS"  # as mlinfra.course.classroom: a running server's kernelspec folder
@@ -128,7 +129,7 @@ class Course:
 
     def assignments(self) -> list[str]:
         """Assignments with a source folder (the ones ``generate_assignment`` put in the gradebook)."""
-        folder = self.root / "source"
+        folder = self.root / GENERATED[0]
         if not folder.is_dir():
             return []
         return sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
@@ -194,7 +195,7 @@ def _grade_ids(nb: nbformat.NotebookNode) -> list[str]:
 def tampering(course: Course, assignment: str, student: str) -> list[str]:
     """What a submission changed in the notebook's structure (empty for an honest one), compared to the source."""
     problems = []
-    for src in sorted((course.root / "source" / assignment).glob("*.ipynb")):
+    for src in sorted((course.root / GENERATED[0] / assignment).glob("*.ipynb")):
         sub = course.root / "submitted" / student / assignment / src.name
         if not sub.exists():
             problems.append(f"{src.name} missing")
