@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import signal
 import time
 from pathlib import Path
@@ -44,6 +46,17 @@ def _run(kc, code: str, timeout: float = 60) -> str:
     return "".join(out)
 
 
+@contextlib.contextmanager
+def _kernel(cwd: Path, now: bool = False):
+    """A python3 kernel (routed to the fork server when the env says so), always shut down afterwards."""
+    km, kc = start_new_kernel(kernel_name="python3", cwd=str(cwd))
+    try:
+        yield km, kc
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=now)
+
+
 def _children(pid: int) -> list[int]:
     path = Path(f"/proc/{pid}/task/{pid}/children")
     return [int(p) for p in path.read_text().split()] if path.exists() else []
@@ -69,8 +82,7 @@ def test_forked_kernel_is_fresh_and_faithful(kernel_env, tmp_path, monkeypatch):
     """A forked kernel works in the submission's folder, sees nbgrader's run mode and imports mlinfra afresh."""
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
     monkeypatch.setenv("MLINFRA_PROBE", "42")
-    km, kc = start_new_kernel(kernel_name="python3", cwd=str(tmp_path))
-    try:
+    with _kernel(tmp_path) as (km, kc):
         assert "_forkserver.py" in " ".join(km.kernel_spec.argv)
         out = _run(
             kc,
@@ -83,9 +95,6 @@ def test_forked_kernel_is_fresh_and_faithful(kernel_env, tmp_path, monkeypatch):
         assert out.split()[:5] == [str(tmp_path), "42", "False", "800", str(torch_threads())], out
         assert "matplotlib_inline" in out, out
         assert km.provisioner.process.pid in _children(os.getpid())
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel()
     assert not _children(kernel_env.proc.pid), "a kernel outlived its shutdown"
 
 
@@ -97,53 +106,36 @@ def torch_threads() -> int:
 
 def test_two_kernels_do_not_share_state(kernel_env, tmp_path):
     """What one graded kernel defines or seeds is invisible to the next (each is a fresh fork)."""
-    km, kc = start_new_kernel(kernel_name="python3", cwd=str(tmp_path))
-    try:
+    with _kernel(tmp_path) as (km, kc):
         _run(kc, "import torch, numpy as np; torch.manual_seed(1); LEFTOVER = 1")
         first = _run(kc, "print(np.random.randint(1 << 30))")
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel()
-    km, kc = start_new_kernel(kernel_name="python3", cwd=str(tmp_path))
-    try:
+    with _kernel(tmp_path) as (km, kc):
         out = _run(kc, "import numpy as np, torch\nprint('LEFTOVER' in globals(), np.random.randint(1 << 30))")
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel()
     assert out.split()[0] == "False", out
     assert out.split()[1] != first.strip(), "two kernels drew the same numpy random numbers"
 
 
 def test_kernel_exit_code_reaches_jupyter_client(kernel_env, tmp_path):
     """A submission calling os._exit(3) ends its kernel process with status 3, as a plain kernel would."""
-    km, kc = start_new_kernel(kernel_name="python3", cwd=str(tmp_path))
-    try:
+    with _kernel(tmp_path, now=True) as (km, kc):
         kc.execute("import os; os._exit(3)")
         assert km.provisioner.process.wait(timeout=20) == 3
         assert not km.is_alive()
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
 
 
 def test_killing_the_launcher_kills_the_kernel(kernel_env, tmp_path):
     """When jupyter_client kills the kernel process (a timeout, nbgrader's cleanup), the forked kernel dies too."""
-    km, kc = start_new_kernel(kernel_name="python3", cwd=str(tmp_path))
-    try:
+    with _kernel(tmp_path, now=True) as (km, kc):
         forked = int(_run(kc, "import os; print(os.getpid())").strip())
         assert forked in _children(kernel_env.proc.pid)
         kc.execute("import time; time.sleep(600)")
         os.killpg(km.provisioner.pgid, signal.SIGKILL)
         assert _wait_gone(forked), "the forked kernel survived its launcher"
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
 
 
 def test_interrupt_reaches_the_kernel(kernel_env, tmp_path):
     """An interrupt (SIGINT to the launcher, as jupyter_client sends it) stops the running cell."""
-    km, kc = start_new_kernel(kernel_name="python3", cwd=str(tmp_path))
-    try:
+    with _kernel(tmp_path) as (km, kc):
         msg_id = kc.execute("import time; time.sleep(60)")
         time.sleep(1.0)
         km.interrupt_kernel()
@@ -151,9 +143,6 @@ def test_interrupt_reaches_the_kernel(kernel_env, tmp_path):
         while reply["parent_header"].get("msg_id") != msg_id:
             reply = kc.get_shell_msg(timeout=20)
         assert reply["content"]["status"] == "error" and reply["content"]["ename"] == "KeyboardInterrupt"
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel()
 
 
 def test_stopping_the_server_kills_its_kernels(tmp_path, monkeypatch):
@@ -173,18 +162,12 @@ def test_without_a_server_the_kernelspec_starts_a_plain_kernel(tmp_path, monkeyp
     with forkkernel.ForkServer(env=nbgrader_env(), modules=("IPython",)) as srv:
         env = srv.env()
         spec_dir = Path(tmp_path / "jupyter")
-        import shutil
-
         shutil.copytree(srv.jupyter_path, spec_dir)
     monkeypatch.setenv("JUPYTER_PATH", str(spec_dir))
     monkeypatch.setenv(forkkernel.ENV_VAR, env[forkkernel.ENV_VAR])  # the socket is gone
-    km, kc = start_new_kernel(kernel_name="python3", cwd=str(tmp_path))
-    try:
+    with _kernel(tmp_path) as (km, kc):
         assert "_forkserver.py" in " ".join(km.kernel_spec.argv)
         assert _run(kc, "print(6 * 7)").strip() == "42"
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel()
 
 
 @pytest.mark.parametrize("module", ["mlinfra.env", "starts_a_thread"])

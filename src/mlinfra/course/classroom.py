@@ -19,6 +19,7 @@ import os
 import re
 import shutil
 import tempfile
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -179,14 +180,15 @@ class Classroom:
         torch imported already (``mlinfra.course.forkkernel``); grading is otherwise nbgrader's own."""
         fork = forkkernel.enabled() if fork is None else fork
         shared = {k: os.environ.get(k, "") for k in (SHARED_FORK_SPECS, forkkernel.ENV_VAR)}
-        if fork and all(shared.values()) and Path(shared[forkkernel.ENV_VAR]).exists():
-            routed = {"JUPYTER_PATH": shared[SHARED_FORK_SPECS], forkkernel.ENV_VAR: shared[forkkernel.ENV_VAR]}
-            proc = self.nbgrader("autograde", q.slug, "--create", "--force", check=False, **routed)
-        elif fork:
-            with forkkernel.ForkServer(env=nbgrader_env()) as server:
-                proc = self.nbgrader("autograde", q.slug, "--create", "--force", check=False, **server.env())
-        else:
-            proc = self.nbgrader("autograde", q.slug, "--create", "--force", check=False)
+        reuse = fork and all(shared.values()) and Path(shared[forkkernel.ENV_VAR]).exists()
+        with ExitStack() as stack:
+            if reuse:
+                env = {"JUPYTER_PATH": shared[SHARED_FORK_SPECS], forkkernel.ENV_VAR: shared[forkkernel.ENV_VAR]}
+            elif fork:
+                env = stack.enter_context(forkkernel.ForkServer(env=nbgrader_env())).env()
+            else:
+                env = {}
+            proc = self.nbgrader("autograde", q.slug, "--create", "--force", check=False, **env)
         here = self.question(q)
         ungraded = {s for s in self.students(q) if not here.autograded_nb(s).exists()}
         if proc.returncode != 0 and not ungraded:
