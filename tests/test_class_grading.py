@@ -143,6 +143,118 @@ def test_hostile_submissions_are_contained_and_reported(tmp_path, light_server, 
     assert not light_server_children(light_server), "a kernel outlived grading"
 
 
+SPY = """
+import glob, json, os, socket
+found = {}
+for name, pattern in PATHS.items():
+    readable = []
+    for path in glob.glob(pattern, recursive=True):
+        try:
+            with open(path, "rb") as fh:
+                fh.read(1)
+            readable.append(path)
+        except OSError:
+            pass
+    found["read " + name] = readable
+for name, path in WRITES.items():
+    try:
+        with open(path, "w") as fh:
+            fh.write("spy")
+        found["write " + name] = True
+    except OSError:
+        found["write " + name] = False
+with socket.socket() as s:
+    s.settimeout(3)
+    found["grader loopback"] = s.connect_ex(("127.0.0.1", PORT)) == 0
+with socket.socket() as srv, socket.socket() as cli:  # a notebook may still serve on its own loopback
+    srv.bind(("127.0.0.1", 0))
+    srv.listen()
+    found["own loopback"] = cli.connect_ex(srv.getsockname()) == 0
+found["processes"] = len([p for p in os.listdir("/proc") if p.isdigit()])
+with open("/tmp/scratch", "w") as fh:
+    found["own tmp"] = fh.write("ok") == 2
+print("SPY " + json.dumps(found))
+def add(a, b):
+    return a + b
+"""
+
+
+def _spy_findings(room: Classroom, student: str) -> dict:
+    import json
+
+    nb = nbformat.read(room.dir / "autograded" / student / TINY / f"{TINY}.ipynb", as_version=4)
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if out.get("name") == "stdout" and "SPY " in out.get("text", ""):
+                return json.loads(out["text"].split("SPY ", 1)[1])
+    raise AssertionError(f"the spy printed nothing: {[c.get('outputs') for c in nb.cells]}")
+
+
+@pytest.fixture
+def var_tmp_path():
+    """A folder outside /tmp: a sandboxed kernel gets a private /tmp, which would hide a course under /tmp anyway."""
+    folder = Path(tempfile.mkdtemp(prefix="mlinfra-test-", dir="/var/tmp"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_sandbox_hides_other_work_and_blocks_writes_and_network(var_tmp_path, light_server, runner):
+    """A spying submission reads no other submission, gradebook or solution, writes nowhere but its own folder and
+    /tmp, reaches no grader service; unsandboxed, the same spy reads and writes all of it (the probes are real)."""
+    tmp_path = var_tmp_path
+    room = tiny_course(tmp_path / "course")
+    repo = registry().root
+    with socket.socket() as listener:  # a service on the grader's loopback (as PostgreSQL would be)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        paths = {
+            "other submissions": f"{room.dir}/submitted/honest/**/*.ipynb",
+            "other graded work": f"{room.dir}/autograded/honest/**/*.ipynb",
+            "gradebook": f"{room.dir}/gradebook/*.db",
+            "source": f"{room.dir}/source/**/*.ipynb",
+            "solutions": f"{repo}/notebooks/q01_*.py",
+            "wrong answers": f"{repo}/tests/submissions/**/*.toml",
+        }
+        writes = {"course root": f"{room.dir}/planted.txt", "repository": f"{tmp_path}/planted.txt"}
+        code = f"PATHS = {paths!r}\nWRITES = {writes!r}\nPORT = {port}\n" + SPY
+        submit(room, "honest", submission())
+        submit(room, "spy", submission(code))
+        outcome = {}
+        for isolate in (True, False):
+            results = grade.grade(
+                room.dir, workers=2, progress=False, server=light_server, runner=runner, isolate=isolate
+            )
+            assert {(r.student, r.status, r.score) for r in results} == {("honest", "graded", 3), ("spy", "graded", 3)}
+            outcome[isolate] = _spy_findings(room, "spy")
+            for name, planted in writes.items():  # what reached the grader's file system
+                outcome[isolate]["planted " + name] = Path(planted).exists()
+                Path(planted).unlink(missing_ok=True)
+    caged, free = outcome[True], outcome[False]
+    for name in paths:
+        assert free["read " + name], f"unsandboxed spy found nothing to read for {name}: the probe is broken"
+        assert caged["read " + name] == [], f"sandboxed spy read {name}: {caged['read ' + name]}"
+    for name in writes:
+        assert free["planted " + name] and not caged["planted " + name], (name, free, caged)
+        assert not caged["write " + name], f"sandboxed spy could write to {name}"
+    assert free["grader loopback"] and not caged["grader loopback"]
+    assert caged["own loopback"] and caged["own tmp"], caged
+    assert caged["processes"] <= 3 < free["processes"], (caged["processes"], free["processes"])
+
+
+def test_grading_says_loudly_when_kernels_are_not_isolated(tmp_path, light_server, runner, capsys, monkeypatch):
+    """Where namespaces are unavailable, grading goes on unsandboxed and prints a warning with the reason."""
+    monkeypatch.setattr(grade, "isolation_unavailable", lambda: "user namespaces are disabled")
+    room = tiny_course(tmp_path / "course")
+    submit(room, "one", submission())
+    results = grade.grade(room.dir, workers=1, progress=False, server=light_server, runner=runner)
+    assert [(r.student, r.status, r.score) for r in results] == [("one", "graded", 3)]
+    err = capsys.readouterr().err
+    assert "NOT isolated (user namespaces are disabled)" in err, err
+    with pytest.raises(RuntimeError, match="cannot be isolated"):
+        grade.grade(room.dir, workers=1, progress=False, server=light_server, runner=runner, isolate=True)
+
+
 def light_server_children(srv) -> list[int]:
     path = Path(f"/proc/{srv.proc.pid}/task/{srv.proc.pid}/children")
     return [int(p) for p in path.read_text().split()] if path.exists() else []

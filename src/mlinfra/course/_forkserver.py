@@ -11,7 +11,10 @@ here would freeze ``mlinfra.HEAVY`` at the server's environment). Standard libra
     ``MLINFRA_KERNEL_MEM`` bytes of data segment the kernel may add to what the fork already maps (RLIMIT_DATA:
     heap and private writable mappings; a larger allocation raises MemoryError), ``MLINFRA_KERNEL_WALL`` seconds
     after which the server kills the kernel, ``MLINFRA_KERNEL_REPORT`` a file the server appends one JSON line to
-    when the kernel ends (exit status, whether the server killed it and why, peak RSS, seconds).
+    when the kernel ends (exit status, whether the server killed it and why, peak RSS, seconds),
+    ``MLINFRA_KERNEL_SANDBOX`` a JSON spec that puts the kernel into namespaces of its own before it runs anything
+    (no network, read-only file system but its own folders, hidden paths, own PID namespace: ``_sandbox.py``; the
+    requester must use ZeroMQ's ``ipc`` transport). A kernel whose sandbox fails exits with status 87 unrun.
 
 ``python _forkserver.py run MODULE ARG...``
     ``python -m MODULE ARG...`` forked from the server named by ``$MLINFRA_FORK_RUNNER`` (one that preloaded the
@@ -35,6 +38,8 @@ import sys
 ENV_VAR = "MLINFRA_FORK_SERVER"
 RUN_VAR = "MLINFRA_FORK_RUNNER"
 MEM_VAR, WALL_VAR, REPORT_VAR = "MLINFRA_KERNEL_MEM", "MLINFRA_KERNEL_WALL", "MLINFRA_KERNEL_REPORT"
+SANDBOX_VAR, SANDBOX_FAILED = "MLINFRA_KERNEL_SANDBOX", 87  # as _sandbox.py
+_sandbox = None  # _sandbox.py, loaded by path by the server before it forks
 _FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
 
 
@@ -156,6 +161,13 @@ def _become_kernel(request: dict, fds: list[int], inherited: list) -> None:
     os.environ.update(request["env"])
     if request.get("kind") == "run":
         _become_module(request)
+    spec = os.environ.pop(SANDBOX_VAR, "")
+    if spec:  # from here on this process is the sandboxed kernel; its parent stays behind as its supervisor
+        try:
+            _sandbox.enter(json.loads(spec), request["cwd"])
+        except Exception as exc:  # noqa: BLE001 - never run a submission unsandboxed when a sandbox was asked for
+            print(f"fork server: kernel sandbox failed, submission not run: {exc}", file=sys.stderr, flush=True)
+            os._exit(SANDBOX_FAILED)
     _limit_memory(os.environ.get(MEM_VAR, ""))
     # a fresh kernel draws fresh random state (python's `random` reseeds itself after a fork)
     if "numpy" in sys.modules:
@@ -248,10 +260,24 @@ class _Kernel:
             pass
 
 
+def _load_sandbox():
+    """``_sandbox.py`` next to this file, by path (``mlinfra`` must not be imported here)."""
+    import importlib.util
+
+    where = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_sandbox.py")
+    spec = importlib.util.spec_from_file_location("_mlinfra_sandbox", where)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def serve(path: str, modules: list[str]) -> None:
     import importlib
     import selectors
     import threading
+
+    global _sandbox
+    _sandbox = _load_sandbox()
 
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")  # as ipykernel sets it
     for name in modules:

@@ -16,6 +16,11 @@ plain ``nbgrader autograde`` run. What this module adds:
   nbgrader metadata, duplicated ``grade_id``: graded as nbgrader grades them, and reported), a stopped one
   (``timeout``, ``memory``), a dying kernel (``kernel-died``), another nbgrader failure (``error``) and a student
   who handed nothing in (``not-submitted``);
+* **isolation**: each kernel runs in namespaces of its own (``mlinfra.course._sandbox``): no network but its own
+  loopback, the file system read-only except its own folder and a private ``/tmp``, other submissions, the
+  gradebook, ``source/`` and the repository's solutions hidden, its own PID namespace. nbgrader talks to it over
+  ZeroMQ's ``ipc`` transport in a runtime folder of its own. Where the machine does not allow namespaces, grading
+  goes on and says loudly that it is not isolated;
 * a tqdm progress bar (done/total, ETA, failures so far) and a summary table.
 
 Several machines share the work through one database (``--db-url postgresql+psycopg2://…``, handed to nbgrader as
@@ -44,9 +49,9 @@ from pathlib import Path
 
 import nbformat
 
-from mlinfra.course import forkkernel
+from mlinfra.course import _sandbox, forkkernel
 from mlinfra.course.nbgrader_cli import nbgrader_env
-from mlinfra.course.registry import GENERATED
+from mlinfra.course.registry import GENERATED, registry
 
 COURSE_ID = "ml-infra"
 SHARED_FORK_SPECS = "MLINFRA_FORK_SPECS"  # as mlinfra.course.classroom: a running server's kernelspec folder
@@ -55,8 +60,12 @@ DB_RETRIES = 3  # attempts for a notebook whose run failed on a locked database 
 STATUSES = ("graded", "tampered", "timeout", "memory", "kernel-died", "error", "not-submitted")
 OK_STATUSES = ("graded", "tampered")
 NOT_ISOLATED = (
-    "WARNING: submissions are NOT isolated: a kernel can read other submissions, the gradebook and source/, write "
-    "outside its folder and use the network. Grade untrusted notebooks inside a container or VM."
+    "WARNING: submissions are NOT isolated ({reason}): a kernel can read other submissions, the gradebook and "
+    "source/, write outside its folder and use the network. Grade untrusted notebooks inside a container or VM."
+)
+ISOLATED = (
+    "kernels are isolated: no network, read-only file system but their own folder, other submissions, the "
+    "gradebook and the solutions hidden, own PID namespace"
 )
 _MEMORY_ERRORS = re.compile(r"MemoryError|can't allocate memory|Cannot allocate memory|std::bad_alloc")
 
@@ -239,6 +248,32 @@ def _nbgrader_error(out: str) -> str:
     return (lines[-1] if lines else out.strip().splitlines()[-1] if out.strip() else "no output")[:160]
 
 
+# ---------------------------------------------------------------------------------------------------- isolation
+def isolation_unavailable() -> str | None:
+    """None when kernels can be sandboxed on this machine, else why not (the probe runs in a child process)."""
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-I", _sandbox.__file__], capture_output=True, text=True, timeout=60, check=False
+        )
+        return json.loads(proc.stdout)["reason"] if proc.stdout.strip() else (proc.stderr.strip()[-300:] or "?")
+    except (OSError, ValueError, KeyError, subprocess.TimeoutExpired) as exc:
+        return f"probe failed: {exc}"
+
+
+def sandbox_spec(course: Course, runtime_dir: Path) -> dict:
+    """What one kernel may write (besides its own folder and a private /tmp) and what it must not see."""
+    root = course.root
+    for name in ("submitted", "autograded", "feedback"):  # nbgrader makes them later: hide them from the start
+        (root / name).mkdir(exist_ok=True)
+    hide = [root / name for name in ("submitted", "autograded", "feedback", GENERATED[0], "exchange")]
+    if course.sqlite_path is not None:
+        db = course.sqlite_path
+        hide += [db.parent] if db.parent != root else [db, Path(f"{db}-wal"), Path(f"{db}-shm")]
+    repo = registry().root  # the repository's solutions and wrong answers, wherever the course lies
+    hide += [repo / name for name in ("notebooks", GENERATED[0], "tests", ".git")]
+    return {"rw": [str(runtime_dir)], "hide": [str(p) for p in hide if p.exists()]}
+
+
 # ------------------------------------------------------------------------------------------------- one notebook
 def _kill_group(proc: subprocess.Popen) -> None:
     try:
@@ -254,10 +289,17 @@ def autograde_one(
     limits: Limits,
     env: dict[str, str],
     report_dir: Path,
+    isolate: bool = False,
 ) -> Result:
-    """``nbgrader autograde ASSIGNMENT --student STUDENT`` with the limits; a status for what happened."""
+    """``nbgrader autograde ASSIGNMENT --student STUDENT`` with the limits; a status for what happened.
+    With ``isolate`` the kernel runs in a sandbox (needs fork kernels) and nbgrader reaches it over ``ipc``."""
     start = time.perf_counter()
     report = report_dir / f"{assignment}--{student}.jsonl"
+    sandbox_env = {}
+    if isolate:  # a short runtime folder per notebook: Unix socket paths are limited to ~107 bytes
+        runtime = Path(tempfile.mkdtemp(prefix="rt-", dir=report_dir))
+        spec = sandbox_spec(course, runtime)
+        sandbox_env = {"JUPYTER_RUNTIME_DIR": str(runtime), _sandbox.SANDBOX_VAR: json.dumps(spec)}
     nbgrader_cmd = (
         forkkernel.run_argv("nbgrader") if env.get(forkkernel.RUN_VAR) else [sys.executable, "-m", "nbgrader"]
     )
@@ -275,7 +317,13 @@ def autograde_one(
     ]
     if limits.cell_timeout:
         args.append(f"--Execute.timeout={int(limits.cell_timeout)}")
-    run_env = {**env, **limits.kernel_env(), "MLINFRA_KERNEL_REPORT": str(report)}
+    if isolate:  # the sandboxed kernel has a loopback of its own: ZeroMQ over Unix sockets in the runtime folder
+        args += [
+            "--KernelManager.transport=ipc",
+            f"--KernelManager.ip={runtime / 'k'}",
+            f"--KernelManager.connection_file={runtime / 'kernel.json'}",
+        ]
+    run_env = {**env, **limits.kernel_env(), "MLINFRA_KERNEL_REPORT": str(report), **sandbox_env}
     # nbgrader itself never runs longer than the notebook's ceiling plus its own start and bookkeeping
     backstop = (limits.wall or 3600) + 300
     result = Result(assignment, student, "error", started_at=time.time())
@@ -324,6 +372,8 @@ def autograde_one(
         result.reason = f"an allocation beyond {limit} failed; its cells scored 0"
     elif any(e.startswith(("CellTimeoutError", "KeyboardInterrupt")) for e in errors):
         result.status, result.reason = "timeout", "a cell ran longer than the cell timeout: interrupted, scored 0"
+    elif not graded and died and died[-1]["exit"] == _sandbox.FAILED_EXIT:
+        result.status, result.reason = "error", "the kernel's sandbox could not be set up: submission not run"
     elif not graded and died:
         code = died[-1]["exit"]
         how = f"signal {-code}" if code < 0 else f"exit status {code}"
@@ -355,9 +405,13 @@ def grade(
     progress: bool = True,
     server: forkkernel.ForkServer | None = None,
     runner: forkkernel.ForkServer | None = None,
+    isolate: bool | None = None,
 ) -> list[Result]:
     """Autograde every submission (of ``assignments``, of students matching the glob ``students``) of the course at
     ``root``; one Result per student × assignment, ``not-submitted`` included.
+
+    ``isolate``: sandbox every kernel (True: required, raises where impossible; None: when the machine allows it,
+    else a loud warning on stderr; False: never). Isolation needs fork kernels.
 
     With ``fork``, kernels come from a fork server with torch imported (``server``: reuse a running one) and each
     ``nbgrader autograde`` is forked from a runner with nbgrader imported (``runner``: reuse a running one)."""
@@ -366,6 +420,13 @@ def grade(
     workers = workers or os.cpu_count() or 1
     fork = forkkernel.enabled() if fork is None else fork
     assignments = assignments or course.assignments()
+    if isolate is not False:
+        reason = "fork kernels are off" if not fork else isolation_unavailable()
+        if reason and isolate:
+            raise RuntimeError(f"kernels cannot be isolated here: {reason}")
+        if reason:
+            print(NOT_ISOLATED.format(reason=reason), file=sys.stderr, flush=True)
+        isolate = reason is None
     course.prepare_db()
     tasks = [(a, s) for a in assignments for s in course.submitted(a) if not students or fnmatch.fnmatch(s, students)]
     results: list[Result] = []
@@ -392,7 +453,7 @@ def grade(
             bar = stack.enter_context(tqdm(total=len(tasks), unit="nb", desc="autograde", dynamic_ncols=True))
             bar.set_postfix(failed=0)
         pool = stack.enter_context(ThreadPoolExecutor(max_workers=workers))
-        futures = {pool.submit(autograde_one, course, a, s, limits, env, report_dir): (a, s) for a, s in tasks}
+        futures = {pool.submit(autograde_one, course, a, s, limits, env, report_dir, isolate): (a, s) for a, s in tasks}
         failed = 0
         try:
             for fut in as_completed(futures):
@@ -450,7 +511,8 @@ def main(args) -> int:
     """``mlinfra grade`` (argparse namespace from ``mlinfra.course.__main__``)."""
     limits = Limits(wall=args.wall or None, memory_mb=args.memory_mb or None, cell_timeout=args.cell_timeout or None)
     print(f"grading {args.course} with {args.workers or os.cpu_count()} workers; fork kernels: {forkkernel.enabled()}")
-    print(NOT_ISOLATED, file=sys.stderr, flush=True)
+    reason = isolation_unavailable() if forkkernel.enabled() else "fork kernels are off"
+    print(ISOLATED if reason is None else NOT_ISOLATED.format(reason=reason), file=sys.stderr, flush=True)
     start = time.perf_counter()
     results = grade(
         args.course,
@@ -459,6 +521,7 @@ def main(args) -> int:
         students=args.students,
         limits=limits,
         db_url=args.db_url or "",
+        isolate=reason is None,
     )
     seconds = time.perf_counter() - start
     print(summary(results, seconds))
