@@ -183,22 +183,25 @@ def test_unsafe_preload_is_refused(module, tmp_path):
 
 
 def test_grades_identical_to_plain_kernels(tmp_path):
-    """The same class (solution, blank, wrong answers, a dying kernel) scores the same with and without forking."""
+    """The same class (solution, blank, wrong answers, a dying kernel) scores the same through the course's grader
+    with fork kernels (what every round trip uses) as with one plain nbgrader autograde and ordinary kernels."""
     q = registry().question("q01_zero_grad")
     students, _victim = roundtrip_class(q)
     names = ["solution", "blank", KILLER, *sorted(s for s in demo_class(q) if s not in ("solution", "blank"))[:2]]
-    results = {}
+    results, rooms = {}, {}
     for fork in (False, True):
-        room = Classroom(q.root, tmp_path / f"fork-{fork}")
+        room = rooms[fork] = Classroom(q.root, tmp_path / f"fork-{fork}")
         room.add_assignment(q)
         for name in names:
             room.submit(q, name, students[name])
-        ungraded = room.autograde(q, fork=fork)
+        ungraded = room.autograde(q, fork=fork, plain=not fork)
         results[fork] = (room.scores(q), ungraded)
     assert results[True] == results[False]
     scores, ungraded = results[True]
     assert ungraded == {KILLER}
     assert all(scores["solution"].values()) and not any(scores["blank"].values())
+    statuses = {r.student: r.status for r in rooms[True].results[q.slug]}
+    assert statuses == {n: "kernel-died" if n == KILLER else "graded" for n in names}, statuses
 
 
 def test_runner_forks_a_preloaded_program(tmp_path):

@@ -114,3 +114,24 @@ def test_deleted_test_cell_is_restored_and_graded(question, roundtrip):
 def test_dead_kernel_is_reported_not_scored(roundtrip):
     """A submission whose kernel dies gets no graded notebook (nbgrader reports it) — and only that one."""
     assert roundtrip.ungraded == [KILLER], f"ungraded submissions: {roundtrip.ungraded}"
+
+
+def test_every_honest_submission_is_graded(question, roundtrip):
+    """mlinfra grade gives the solution copies, the blank release and every wrong answer the status "graded"."""
+    honest = [*solution_copies(), "blank", *(w.student for w in classroom.wrong_answers(question))]
+    got = {s: roundtrip.statuses.get(s, "missing") for s in honest}
+    odd = {s: f"{st} {roundtrip.reasons.get(s, '')}".strip() for s, st in got.items() if st != "graded"}
+    assert not odd, f"{question.slug}: honest submissions not simply graded: {odd}"
+
+
+def test_deleted_test_cell_is_reported_as_tampered(roundtrip):
+    """The submission with a deleted test cell is "tampered", and the reason names the deleted cell."""
+    assert roundtrip.statuses[DELETER] == "tampered", f"{DELETER}: {roundtrip.statuses[DELETER]}"
+    assert roundtrip.deleted_cell in roundtrip.reasons[DELETER], roundtrip.reasons[DELETER]
+
+
+def test_dying_kernel_is_reported_as_kernel_died(roundtrip):
+    """The submission whose kernel exits (os._exit(1)) is "kernel-died", not "error" and not "not-submitted"."""
+    assert roundtrip.statuses[KILLER] == "kernel-died", (
+        f"{KILLER}: {roundtrip.statuses[KILLER]} ({roundtrip.reasons.get(KILLER, '')})"
+    )

@@ -19,14 +19,13 @@ import os
 import re
 import shutil
 import tempfile
-from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
-from mlinfra.course import forkkernel
-from mlinfra.course.nbgrader_cli import nbgrader, nbgrader_env
+from mlinfra.course import forkkernel, grade
+from mlinfra.course.nbgrader_cli import nbgrader
 from mlinfra.course.registry import Question
 
 try:
@@ -39,6 +38,15 @@ COURSE_ID = "ml-infra"
 #: server instead of starting one per call (the test session keeps one per worker).
 SHARED_FORK_SPECS = "MLINFRA_FORK_SPECS"
 NBGRADER_TIMEOUT = 3600  # seconds for one whole nbgrader command
+#: Parallel ``nbgrader autograde --student`` runs per Classroom.autograde (per test worker: each pytest-xdist worker
+#: grades its own question, so 1 keeps the CPU use of one plain nbgrader run); override with this variable.
+ROUNDTRIP_WORKERS = "MLINFRA_ROUNDTRIP_WORKERS"
+
+
+def roundtrip_workers() -> int:
+    return max(1, int(os.environ.get(ROUNDTRIP_WORKERS, "1") or 1))
+
+
 _BLOCK = re.compile(r"### BEGIN (SOLUTION|HIDDEN TESTS)\n(.*?)### END \1", re.S)
 _SOLUTION_MARKERS = {"### BEGIN SOLUTION", "### END SOLUTION"}
 
@@ -148,6 +156,7 @@ class Classroom:
         self.dir.mkdir(parents=True, exist_ok=True)
         if self.dir.resolve() != self.repo_root.resolve():
             shutil.copy2(self.repo_root / "nbgrader_config.py", self.dir / "nbgrader_config.py")
+        self.results: dict[str, list[grade.Result]] = {}  # slug → mlinfra grade's result per student
 
     def question(self, q: Question) -> Question:
         """``q`` with its paths inside this course folder."""
@@ -172,23 +181,47 @@ class Classroom:
         folder = self.dir / "submitted"
         return sorted(p.name for p in folder.iterdir() if (p / q.slug).is_dir()) if folder.is_dir() else []
 
-    def autograde(self, q: Question, fork: bool | None = None) -> set[str]:
+    def autograde(
+        self,
+        q: Question,
+        fork: bool | None = None,
+        *,
+        plain: bool | None = None,
+        workers: int | None = None,
+        limits: grade.Limits | None = None,
+    ) -> set[str]:
         """Autograde every submission of ``q``; return the students nbgrader produced no graded notebook for
-        (a kernel death, a submission it refuses). Raises when nbgrader fails for any other reason.
+        (a kernel death, a submission it refuses). The per-student results stay in ``self.results[q.slug]``.
 
-        With ``fork`` (default: ``forkkernel.enabled()``) nbgrader's kernels are forked from a process that has
-        torch imported already (``mlinfra.course.forkkernel``); grading is otherwise nbgrader's own."""
+        By default the class goes through ``mlinfra grade`` (``grade.grade``): one ``nbgrader autograde <slug>
+        --student <id>`` per submission in ``workers`` parallel runs (default ``ROUNDTRIP_WORKERS``), each with a
+        status (graded, tampered, kernel-died, ...); with ``fork`` (default: ``forkkernel.enabled()``) its kernels
+        are forked from a process with torch imported, reusing the test session's fork server when one is running.
+
+        ``plain`` (default: when ``fork`` is passed as ``False``) grades as an instructor without mlinfra does: one
+        plain ``nbgrader autograde <slug>`` for the whole class with ordinary kernels — the reference the grader's
+        scores are compared with. It sets no per-student results."""
+        plain = fork is False if plain is None else plain
+        if plain:
+            self.results.pop(q.slug, None)
+            return self.autograde_plain(q)
         fork = forkkernel.enabled() if fork is None else fork
-        shared = {k: os.environ.get(k, "") for k in (SHARED_FORK_SPECS, forkkernel.ENV_VAR)}
-        reuse = fork and all(shared.values()) and Path(shared[forkkernel.ENV_VAR]).exists()
-        with ExitStack() as stack:
-            if reuse:
-                env = {"JUPYTER_PATH": shared[SHARED_FORK_SPECS], forkkernel.ENV_VAR: shared[forkkernel.ENV_VAR]}
-            elif fork:
-                env = stack.enter_context(forkkernel.ForkServer(env=nbgrader_env())).env()
-            else:
-                env = {}
-            proc = self.nbgrader("autograde", q.slug, "--create", "--force", check=False, **env)
+        results = grade.grade(
+            self.dir,
+            workers=workers or roundtrip_workers(),
+            assignments=[q.slug],
+            limits=limits,
+            fork=fork,
+            progress=False,
+        )
+        self.results[q.slug] = results
+        here = self.question(q)
+        return {s for s in self.students(q) if not here.autograded_nb(s).exists()}
+
+    def autograde_plain(self, q: Question) -> set[str]:
+        """One plain ``nbgrader autograde <slug>`` for the whole class with ordinary kernels (no fork server, no
+        per-student runs); return the students without a graded notebook. Raises when nbgrader fails otherwise."""
+        proc = self.nbgrader("autograde", q.slug, "--create", "--force", check=False)
         here = self.question(q)
         ungraded = {s for s in self.students(q) if not here.autograded_nb(s).exists()}
         if proc.returncode != 0 and not ungraded:

@@ -1,14 +1,17 @@
-"""One question's grading round trip: a whole demo class autograded by nbgrader in a single run.
+"""One question's grading round trip: a whole demo class autograded in a single ``mlinfra grade`` run.
 
 The class: the reference solution (and repeated copies of it, to prove grading is stable), the blank release, one
-student per wrong answer, a student who deleted a test cell and one whose kernel dies. Everything the round-trip
-tests assert is read from this one run, so each question costs one ``nbgrader autograde`` per test session.
+student per wrong answer, a student who deleted a test cell and one whose kernel dies. The class is graded as an
+instructor grades one with the course's grader (``mlinfra.course.grade``: one ``nbgrader autograde --student`` per
+submission, a status each). Everything the round-trip tests assert is read from this one run, so each question is
+graded once per test session.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -41,13 +44,17 @@ class RoundTrip:
     deleted_cell: str  # the test cell the deleter removed
     seconds: float
     phases: dict[str, float] = field(default_factory=dict)  # generate / autograde / feedback → seconds
+    statuses: dict[str, str] = field(default_factory=dict)  # student → mlinfra grade's status (graded, tampered, …)
+    reasons: dict[str, str] = field(default_factory=dict)  # student → why the status is not simply "graded"
 
     def timing(self) -> str:
         """One line for the test summary: where the round trip's time went."""
         n = len(self.scores) + len(self.ungraded)
         parts = ", ".join(f"{k} {v:.0f}" for k, v in self.phases.items())
         per = f", {self.phases['autograde'] / n:.1f} s per notebook" if n and "autograde" in self.phases else ""
-        return f"{self.seconds:.0f} s: {n} notebooks; {parts}{per}"
+        odd = Counter(s for s in self.statuses.values() if s != "graded")
+        seen = "".join(f", {k} {v}" for k, v in sorted(odd.items()))
+        return f"{self.seconds:.0f} s: {n} notebooks{seen}; {parts}{per}"
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self), indent=1, sort_keys=True), encoding="utf-8")
@@ -72,7 +79,8 @@ def roundtrip_class(q: Question) -> tuple[dict[str, nbformat.NotebookNode], str]
 
 
 def run(q: Question, folder: Path) -> RoundTrip:
-    """Build the class in a fresh course ``folder``, autograde it once, generate feedback, read the gradebook."""
+    """Build the class in a fresh course ``folder``, grade it once (``mlinfra grade``), generate feedback, read the
+    gradebook."""
     start = time.perf_counter()
     phases: dict[str, float] = {}
 
@@ -88,11 +96,21 @@ def run(q: Question, folder: Path) -> RoundTrip:
         room.submit(q, student, nb)
     t = lap("generate", start)
     ungraded = room.autograde(q)
+    results = room.results[q.slug]
     scores = room.scores(q)
     t = lap("autograde", t)
     room.generate_feedback(q)
     errors = {s: room.errors_in(q, s) for s in scores}
     lap("feedback", t)
     return RoundTrip(
-        q.slug, str(room.dir), scores, errors, sorted(ungraded), victim, round(time.perf_counter() - start, 1), phases
+        q.slug,
+        str(room.dir),
+        scores,
+        errors,
+        sorted(ungraded),
+        victim,
+        round(time.perf_counter() - start, 1),
+        phases,
+        statuses={r.student: r.status for r in results},
+        reasons={r.student: r.reason for r in results if r.reason},
     )
