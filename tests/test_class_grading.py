@@ -171,6 +171,7 @@ with socket.socket() as srv, socket.socket() as cli:  # a notebook may still ser
     srv.listen()
     found["own loopback"] = cli.connect_ex(srv.getsockname()) == 0
 found["processes"] = len([p for p in os.listdir("/proc") if p.isdigit()])
+found["secrets"] = sorted(k for k in os.environ if "MLINFRA_TEST_SECRET" in k or k.startswith("AWS_"))
 with open("/tmp/scratch", "w") as fh:
     found["own tmp"] = fh.write("ok") == 2
 print("SPY " + json.dumps(found))
@@ -198,10 +199,12 @@ def var_tmp_path():
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def test_sandbox_hides_other_work_and_blocks_writes_and_network(var_tmp_path, light_server, runner):
-    """A spying submission reads no other submission, gradebook or solution, writes nowhere but its own folder and
-    /tmp, reaches no grader service; unsandboxed, the same spy reads and writes all of it (the probes are real)."""
+def test_sandbox_hides_other_work_and_blocks_writes_and_network(var_tmp_path, light_server, runner, monkeypatch):
+    """A spying submission reads no other submission, gradebook, solution or grader credential, writes nowhere but
+    its own folder and /tmp, reaches no grader service; unsandboxed, the same spy gets all of it (the probes work)."""
     tmp_path = var_tmp_path
+    monkeypatch.setenv("MLINFRA_TEST_SECRET_TOKEN", "s3cr3t")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "s3cr3t")
     room = tiny_course(tmp_path / "course")
     repo = registry().root
     with socket.socket() as listener:  # a service on the grader's loopback (as PostgreSQL would be)
@@ -240,6 +243,7 @@ def test_sandbox_hides_other_work_and_blocks_writes_and_network(var_tmp_path, li
     assert free["grader loopback"] and not caged["grader loopback"]
     assert caged["own loopback"] and caged["own tmp"], caged
     assert caged["processes"] <= 3 < free["processes"], (caged["processes"], free["processes"])
+    assert free["secrets"] and caged["secrets"] == [], caged["secrets"]
 
 
 def test_grading_says_loudly_when_kernels_are_not_isolated(tmp_path, light_server, runner, capsys, monkeypatch):

@@ -67,6 +67,11 @@ ISOLATED = (
     "kernels are isolated: no network, read-only file system but their own folder, other submissions, the "
     "gradebook and the solutions hidden, own PID namespace"
 )
+#: Environment variables a sandboxed kernel does not get (the grader's credentials); nbgrader gets the gradebook URL
+#: on its command line, so nothing of the grading needs them.
+SECRET_ENV = re.compile(
+    r"SECRET|TOKEN|PASSW|CREDENTIAL|PRIVATE|API_?KEY|ACCESS_?KEY|^AWS_|^MINIO_|^PG|^DATABASE_URL$", re.I
+)
 _MEMORY_ERRORS = re.compile(r"MemoryError|can't allocate memory|Cannot allocate memory|std::bad_alloc")
 
 
@@ -324,6 +329,8 @@ def autograde_one(
             f"--KernelManager.connection_file={runtime / 'kernel.json'}",
         ]
     run_env = {**env, **limits.kernel_env(), "MLINFRA_KERNEL_REPORT": str(report), **sandbox_env}
+    if isolate:
+        run_env = {k: v for k, v in run_env.items() if not SECRET_ENV.search(k)}
     # nbgrader itself never runs longer than the notebook's ceiling plus its own start and bookkeeping
     backstop = (limits.wall or 3600) + 300
     result = Result(assignment, student, "error", started_at=time.time())
