@@ -106,6 +106,10 @@ def test_hostile_submissions_are_contained_and_reported(tmp_path, light_server, 
         "deaf-loop": submission("import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"),
         "hog": submission("hog = bytearray(10 * 2**30)\ndef add(a, b):\n    return a + b"),
         "exit": submission("import os\nos._exit(1)"),
+        "daemon": submission(  # leaves a process behind, escaped into a session of its own
+            "import subprocess\nsubprocess.Popen(['sleep', '737'], start_new_session=True)\n"
+            "def add(a, b):\n    return a + b"
+        ),
         "deleted": deleted,
         "stripped": stripped,
         "duplicated": duplicated,
@@ -127,6 +131,7 @@ def test_hostile_submissions_are_contained_and_reported(tmp_path, light_server, 
         "deaf-loop": "timeout",
         "hog": "memory",
         "exit": "kernel-died",
+        "daemon": "graded",
         "deleted": "tampered",
         "stripped": "tampered",
         "duplicated": "tampered",
@@ -141,6 +146,18 @@ def test_hostile_submissions_are_contained_and_reported(tmp_path, light_server, 
     assert by["stripped"].score is None and "nbgrader could not grade it" in by["duplicated"].reason
     assert "cell timeout" in by["loop"].reason
     assert not light_server_children(light_server), "a kernel outlived grading"
+    assert not _processes("sleep 737"), "a process a submission started outlived its kernel"
+
+
+def _processes(cmdline: str) -> list[int]:
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").strip() == cmdline.encode():
+                found.append(int(pid))
+        except OSError:
+            pass
+    return found
 
 
 SPY = """
