@@ -40,3 +40,26 @@ c.GenerateFeedback.preprocessors = [
 
 # A graded test cell the student deleted is put back and run (with a visible note), instead of silently scoring 0.
 c.OverwriteCells.add_missing_cells = True
+
+# What a student reads when Validate fails. nbgrader 0.9 configures only part of it:
+# - Validate (the JupyterLab button and `nbgrader validate`) runs the notebook in a kernel started with these extra
+#   arguments; IPython's Minimal traceback mode reduces each failing cell's error to one line, the exception and its
+#   message (the Dutch hint of the assert, or the Dutch stub message), instead of a page of traceback. Scoped to the
+#   Validator, so autograde and the feedback keep full tracebacks for the instructor.
+# - The summary lines below are printed by `nbgrader validate` in a terminal. The JupyterLab dialog does not use
+#   them: its title, "The following cell failed:" and "Success! Your notebook passes all the tests." are fixed
+#   English strings in nbgrader's lab extension, which no configuration reaches.
+c.Validator.Execute.extra_arguments = ["--InteractiveShell.xmode=Minimal"]
+c.Validator.failed_warning = (
+    "{num_failed} TEST(S) MISLUKT. Lever je het notebook zo in, dan krijg je niet alle punten. Hieronder staat per "
+    "mislukte cel de tip; pas je code aan en draai de cel opnieuw.\n"
+)
+c.Validator.changed_warning = (
+    "{num_changed} TESTCEL(LEN) ZIJN VERANDERD. Bij het nakijken gelden de oorspronkelijke tests: zet de cellen "
+    "terug (of begin opnieuw vanuit release/).\n"
+)
+c.Validator.type_changed_warning = (
+    "VAN {num_changed} CEL(LEN) IS HET TYPE VERANDERD (code ↔ markdown). Zet het celtype terug, anders telt de "
+    "cel bij het nakijken niet mee.\n"
+)
+c.Validator.passed_warning = "{num_passed} CEL(LEN) SLAGEN.\n"

@@ -35,6 +35,7 @@
 # `HEAVY` is `False` terwijl nbgrader het notebook nakijkt; de demo's worden dan kleiner.
 
 # %% nbgrader={"grade_id": "setup", "locked": true}
+import base64
 import copy
 import io
 import pickle
@@ -43,6 +44,8 @@ import warnings
 
 import matplotlib.pyplot as plt
 import torch
+from IPython.core.pylabtools import print_figure
+from IPython.display import Image, display
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
@@ -290,9 +293,10 @@ print(f"\neval-modus, BatchNorm1d op (1, 3): uitvoer met vorm {tuple(layer(torch
 #
 # Een klein netwerk `Linear → BatchNorm1d → ReLU → Dropout(p) → Linear`. We sturen hetzelfde voorbeeld `x₀` vele
 # keren door het netwerk, telkens in een andere willekeurige batch, en tekenen de verdeling van de uitvoer. De
-# stippellijn is de (vaste) uitvoer in eval-modus. Eerst een vast raster van figuren (train-modus, twee waarden van
-# `p`, drie batchgroottes); draai je het notebook zelf in JupyterLab, dan kun je daaronder met schuifknoppen verder
-# spelen.
+# stippellijn is de (vaste) uitvoer in eval-modus. De tabel geeft de spreiding in train-modus voor twee waarden van
+# `p` en drie batchgroottes. Draai je het notebook in JupyterLab, dan verschijnt daaronder één figuur met
+# schuifknoppen waarmee je `p`, de modus en de batchgrootte zelf kiest; zonder widgets (bijvoorbeeld in een
+# HTML-export) zie je op die plek een vast raster met de zes combinaties uit de tabel.
 
 # %%
 seed_everything(0)
@@ -337,7 +341,8 @@ for ax in axes[:, 0]:
     ax.set_ylabel("aantal forward passes")
 fig.suptitle("Train-modus: verdeling van de uitvoer voor één voorbeeld (stippellijn: eval-modus)")
 fig.tight_layout()
-plt.show()
+grid_png = print_figure(fig, "png") if HEAVY else b""  # shown below where the sliders cannot be (not while grading)
+plt.close(fig)
 
 # %%
 def draw_spread(p: float = 0.5, mode: str = "train", batch_size: int = 8) -> None:
@@ -356,23 +361,27 @@ def draw_spread(p: float = 0.5, mode: str = "train", batch_size: int = 8) -> Non
 if HEAVY:  # the interactive version only for a reader, never while grading
     try:
         import ipywidgets as widgets
-        from IPython.display import display
-    except ImportError:
-        print("ipywidgets is niet geïnstalleerd; het raster hierboven is de statische versie.")
+    except ImportError:  # no sliders: the static grid
+        display(Image(grid_png))
     else:
         controls = {
             "p": widgets.FloatSlider(value=0.5, min=0.0, max=0.9, step=0.1, description="dropout p"),
-            "mode": widgets.ToggleButtons(options=["train", "eval"], value="train", description="modus"),
+            "mode": widgets.ToggleButtons(options=["train", "eval"], value="train", description="modus",
+                                          style={"button_width": "100px"}),
             "batch_size": widgets.IntSlider(value=8, min=2, max=128, step=1, description="batch_size"),
         }
-        display(widgets.VBox(list(controls.values())), widgets.interactive_output(draw_spread, controls))
+        controls["mode"].add_class("jupyter-widget-inline-hbox")  # its label left of the buttons, as on the sliders
+        demo = widgets.VBox([*controls.values(), widgets.interactive_output(draw_spread, controls)])
+        # One output, two representations: a frontend that renders widgets shows the sliders with their figure,
+        # any other (an HTML export, a viewer without the widget extension) shows the static grid instead.
+        display({**demo._repr_mimebundle_(), "image/png": base64.b64encode(grid_png).decode("ascii")}, raw=True)
 
 # %% [markdown]
-# **Conclusie:** in train-modus is de uitvoer voor hetzelfde voorbeeld een kansvariabele. Het raster laat beide
-# oorzaken zien: ook zonder Dropout (`p = 0`, bovenste rij) spreidt BatchNorm de uitvoer, sterker bij kleine batches
-# (std 0.153 bij `batch_size = 4`, 0.026 bij 128); met `p = 0.5` (onderste rij) is de spreiding bij elke
-# batchgrootte veel groter (0.317 bij 4, 0.191 bij 128: daar is het vooral Dropout). In eval-modus is de uitvoer één
-# vast getal, de stippellijn.
+# **Conclusie:** in train-modus is de uitvoer voor hetzelfde voorbeeld een kansvariabele. De tabel laat beide
+# oorzaken zien: ook zonder Dropout (`p = 0`) spreidt BatchNorm de uitvoer, sterker bij kleine batches (std 0.153 bij
+# `batch_size = 4`, 0.026 bij 128); met `p = 0.5` is de spreiding bij elke batchgrootte veel groter (0.317 bij 4,
+# 0.191 bij 128: daar is het vooral Dropout). In eval-modus is de uitvoer één vast getal, de stippellijn: kies je met
+# de knoppen `eval`, dan valt het hele histogram daarop.
 
 # %% [markdown]
 # ## Veelgemaakte misvattingen
@@ -708,6 +717,13 @@ def pretrained_model(seed: int, dropout: float = 0.0) -> nn.Sequential:
     return model
 
 
+def require_defined(name: str) -> None:
+    """A Dutch hint instead of a NameError when the exercise cell above has not defined ``name`` (yet)."""
+    assert name in globals(), (
+        f"{name} bestaat nog niet: de opgavecel hierboven is nog niet zonder fout gedraaid. Maak die opgave, haal "
+        "elke regel raise NotImplementedError(...) weg en draai die cel opnieuw, daarna deze test.")
+
+
 def save_and_load(model: nn.Module) -> nn.Module:
     """A round trip through torch.save / torch.load of the whole model object (as a checkpoint or a worker would)."""
     buffer = io.BytesIO()
@@ -958,6 +974,7 @@ def freeze_batchnorm(model: nn.Module) -> None:
 # %% nbgrader={"grade_id": "test_freeze_batchnorm_keeps_buffers", "grade": true, "points": 1}
 """Checks that after freeze_batchnorm, training no longer changes any BatchNorm buffer."""
 with quiet():
+    require_defined("freeze_batchnorm")
     model, loader = make_model(seed=7, batchnorm=True), make_loader(seed=7)
     freeze_batchnorm(model)
     before = buffers(model)
@@ -983,6 +1000,7 @@ with quiet():
 # %% nbgrader={"grade_id": "test_freeze_batchnorm_uses_running_stats", "grade": true, "points": 1}
 """Checks that after freeze_batchnorm, the model in train mode gives the outputs of the original model in eval mode."""
 with quiet():
+    require_defined("freeze_batchnorm")
     model = pretrained_model(seed=25)
     X_h = make_loader(seed=25).dataset.tensors[0][:8]
     with torch.no_grad():
@@ -1009,6 +1027,7 @@ with quiet():
 # %% nbgrader={"grade_id": "test_freeze_batchnorm_fixes_parameters", "grade": true, "points": 1}
 """Checks that after freeze_batchnorm, BatchNorm's weight and bias stop learning while the other layers still learn."""
 with quiet():
+    require_defined("freeze_batchnorm")
     model, loader = make_model(seed=8, batchnorm=True), make_loader(seed=8)
     bn_before = {name: t.detach().clone() for name, t in model[1].state_dict().items() if name in ("weight", "bias")}
     freeze_batchnorm(model)
@@ -1039,6 +1058,7 @@ with quiet():
 # %% nbgrader={"grade_id": "test_freeze_batchnorm_survives_train", "grade": true, "points": 1}
 """Checks that BatchNorm stays frozen after a later model.train() call."""
 with quiet():
+    require_defined("freeze_batchnorm")
     model, loader = make_model(seed=9, batchnorm=True), make_loader(seed=9)
     freeze_batchnorm(model)
     model.eval()
@@ -1069,6 +1089,7 @@ with quiet():
 # %% nbgrader={"grade_id": "test_freeze_batchnorm_survives_save_and_load", "grade": true, "points": 1}
 """Checks that a frozen model survives torch.save and torch.load and is still frozen afterwards."""
 with quiet():
+    require_defined("freeze_batchnorm")
     model, loader = make_model(seed=20, dropout=0.5, batchnorm=True), make_loader(seed=20)
     freeze_batchnorm(model)
     try:
@@ -1098,6 +1119,7 @@ with quiet():
 # %% nbgrader={"grade_id": "test_freeze_batchnorm_only_this_model", "grade": true, "points": 1}
 """Checks that freeze_batchnorm leaves BatchNorm layers outside the model handed in alone."""
 with quiet():
+    require_defined("freeze_batchnorm")
     bystander, loader = make_model(seed=23, batchnorm=True), make_loader(seed=23)
     freeze_batchnorm(make_model(seed=24, batchnorm=True))
     bystander.eval()
@@ -1123,6 +1145,7 @@ with quiet():
 # %% nbgrader={"grade_id": "test_freeze_batchnorm_rejects_bad_model", "grade": true, "points": 1}
 """Checks that freeze_batchnorm raises a ValueError for a model without BatchNorm."""
 with quiet():
+    require_defined("freeze_batchnorm")
     try:
         freeze_batchnorm(make_model(seed=10))
     except ValueError as exc:
@@ -1164,6 +1187,7 @@ running_var_after = [0.9 * 1.0 + 0.1 * 4.0, 0.9 * 1.0 + 0.1 * 16.0]  # unbiased 
 # %% nbgrader={"grade_id": "test_running_mean_value", "grade": true, "points": 1}
 """Checks running_mean after one train-mode forward of X_small through a fresh BatchNorm1d(2)."""
 with quiet():
+    require_defined("running_mean_after")
     assert isinstance(running_mean_after, (list, tuple)) and len(running_mean_after) == 2, (
         "running_mean_after moet een lijst met twee getallen zijn.")
     assert all(isinstance(v, (int, float)) for v in running_mean_after), "Gebruik gewone Python-getallen."
@@ -1175,6 +1199,7 @@ with quiet():
 # %% nbgrader={"grade_id": "test_running_var_value", "grade": true, "points": 1}
 """Checks running_var after one train-mode forward of X_small through a fresh BatchNorm1d(2)."""
 with quiet():
+    require_defined("running_var_after")
     assert isinstance(running_var_after, (list, tuple)) and len(running_var_after) == 2, (
         "running_var_after moet een lijst met twee getallen zijn.")
     assert all(isinstance(v, (int, float)) and v > 0 for v in running_var_after), (
