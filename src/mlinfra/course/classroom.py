@@ -189,14 +189,16 @@ class Classroom:
         plain: bool | None = None,
         workers: int | None = None,
         limits: grade.Limits | None = None,
+        isolate: bool | None = None,
     ) -> set[str]:
         """Autograde every submission of ``q``; return the students nbgrader produced no graded notebook for
         (a kernel death, a submission it refuses). The per-student results stay in ``self.results[q.slug]``.
 
         By default the class goes through ``mlinfra grade`` (``grade.grade``): one ``nbgrader autograde <slug>
-        --student <id>`` per submission in ``workers`` parallel runs (default ``ROUNDTRIP_WORKERS``), each with a
-        status (graded, tampered, kernel-died, ...); with ``fork`` (default: ``forkkernel.enabled()``) its kernels
-        are forked from a process with torch imported, reusing the test session's fork server when one is running.
+        --student <id>`` per submission, ``workers`` at a time (default 1, or ``$MLINFRA_ROUNDTRIP_WORKERS``), each
+        with a status (graded, tampered, kernel-died, ...); with ``fork`` (default: ``forkkernel.enabled()``) its
+        kernels are forked from a process with torch imported, reusing the test session's fork server if running;
+        ``isolate`` as ``grade.grade`` (default: sandbox every kernel where the machine allows it).
 
         ``plain`` (default: when ``fork`` is passed as ``False``) grades as an instructor without mlinfra does: one
         plain ``nbgrader autograde <slug>`` for the whole class with ordinary kernels — the reference the grader's
@@ -213,6 +215,7 @@ class Classroom:
             limits=limits,
             fork=fork,
             progress=False,
+            isolate=isolate,
         )
         self.results[q.slug] = results
         here = self.question(q)
