@@ -106,6 +106,7 @@ def test_hostile_submissions_are_contained_and_reported(tmp_path, light_server, 
         "deaf-loop": submission("import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"),
         "hog": submission("hog = bytearray(10 * 2**30)\ndef add(a, b):\n    return a + b"),
         "exit": submission("import os\nos._exit(1)"),
+        "suicide": submission("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"),
         "daemon": submission(  # leaves a process behind, escaped into a session of its own
             "import subprocess\nsubprocess.Popen(['sleep', '737'], start_new_session=True)\n"
             "def add(a, b):\n    return a + b"
@@ -131,6 +132,7 @@ def test_hostile_submissions_are_contained_and_reported(tmp_path, light_server, 
         "deaf-loop": "timeout",
         "hog": "memory",
         "exit": "kernel-died",
+        "suicide": "kernel-died",
         "daemon": "graded",
         "deleted": "tampered",
         "stripped": "tampered",
@@ -141,6 +143,7 @@ def test_hostile_submissions_are_contained_and_reported(tmp_path, light_server, 
     assert by["hog"].score == 0 and by["loop"].score == 0
     assert "killed" in by["deaf-loop"].reason and by["deaf-loop"].score is None
     assert "exit status 1" in by["exit"].reason
+    assert "signal 9" in by["suicide"].reason, by["suicide"].reason
     assert "test_add" in by["deleted"].reason and "duplicated grade_id" in by["duplicated"].reason
     assert "stripped" in by["stripped"].reason
     assert by["stripped"].score is None and "nbgrader could not grade it" in by["duplicated"].reason

@@ -112,7 +112,8 @@ def launch(argv: list[str], kind: str = "kernel") -> None:
         if "exit" in msg:
             code = msg["exit"]
             if code < 0:  # killed by a signal: die the same way, so the caller sees the same status
-                signal.signal(-code, signal.SIG_DFL)
+                if -code not in (signal.SIGKILL, signal.SIGSTOP):  # (no handler to reset for those two)
+                    signal.signal(-code, signal.SIG_DFL)
                 os.kill(os.getpid(), -code)
             sys.exit(code)
 
@@ -176,7 +177,9 @@ def _become_kernel(request: dict, fds: list[int], inherited: list) -> None:
         sys.modules["torch"].seed()
     sys.argv = ["ipykernel_launcher", *request["argv"]]
     # ipykernel reads JPY_PARENT_PID when its module is imported, i.e. in the server: hand it over explicitly
-    if os.environ.get("JPY_PARENT_PID", "").isdigit():
+    # (in a sandbox the kernel's parent is the namespace's init, PID 1: it dies with its supervisor, and the poller
+    # would mistake PID 1 for an orphaned kernel's parent)
+    if os.environ.get("JPY_PARENT_PID", "").isdigit() and not spec:
         sys.argv.append(f"--IPKernelApp.parent_handle={os.environ['JPY_PARENT_PID']}")
     # as `python -m ipykernel_launcher`: the working folder is not on sys.path while ipykernel loads;
     # IPython puts '' back for the user's code

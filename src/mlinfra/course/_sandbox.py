@@ -10,12 +10,14 @@ submission's code; from then on it
   runtime folder with its connection file and sockets), and a fresh, private ``/tmp`` and ``/dev/shm``;
 * **cannot see** the paths in ``spec["hide"]`` (other submissions, the gradebook, ``source/``, the solutions): an
   empty read-only tmpfs is mounted over a folder, ``/dev/null`` over a file;
-* runs as PID 1 of **its own PID namespace** with its own ``/proc``: it sees no other process (no other kernel's
+* runs in **its own PID namespace** with its own ``/proc``: it sees no other process (no other kernel's
   working folder through ``/proc/PID/cwd``), and everything it starts dies with it.
 
-A small supervisor process stays outside the PID namespace with the pid the fork server knows: it forwards the
-interrupt and user signals to the kernel, turns a termination request into SIGKILL (PID 1 ignores a SIGTERM it has
-no handler for) and exits the way the kernel exited. The kernel dies with its supervisor (PR_SET_PDEATHSIG).
+Three processes: a supervisor stays outside the PID namespace with the pid the fork server knows, the namespace's
+init (PID 1) and the kernel (PID 2, so that signals keep their ordinary meaning: PID 1 would ignore a SIGKILL it
+sends itself). Signals travel supervisor → init → kernel; the kernel's wait status travels back, so the supervisor
+exits exactly as the kernel did. The init dies with its supervisor (PR_SET_PDEATHSIG), and everything in the
+namespace dies with the init.
 
 Needs a single-threaded process (the fork server refuses a threaded preload) and either root or unprivileged user
 namespaces; ``probe()`` tells whether this machine allows it. Network access between sandboxed kernels and nbgrader
@@ -137,35 +139,69 @@ def _file_system(cwd: str, rw: list[str], hide: list[str]) -> None:
     os.chdir(cwd)  # the folder we stood in is covered now: step into the bound one
 
 
-def _supervise(kernel: int) -> None:
-    """The supervisor: relay signals to the kernel (PID 1 of its namespace), exit as it exits. Never returns.
-    It keeps the write end of the kernel's death pipe open until it dies."""
-    to_kernel = {signal.SIGTERM: signal.SIGKILL, signal.SIGHUP: signal.SIGKILL, signal.SIGQUIT: signal.SIGKILL}
+_RELAYED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
 
+
+def _relay_signals_to(pid: int) -> None:
     def forward(signum, _frame):
         try:
-            os.kill(kernel, to_kernel.get(signum, signum))
+            os.kill(pid, signum)
         except ProcessLookupError:
             pass
 
-    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2):
+    for signum in _RELAYED:
         signal.signal(signum, forward)
+
+
+def _close_streams() -> None:
     for fd in (0, 1, 2):  # the kernel's streams are the kernel's
         try:
             os.close(fd)
         except OSError:
             pass
+
+
+def _exit_like(status: int) -> None:
+    """Exit as a process with wait status ``status`` did (by the same signal, or with the same code)."""
+    code = os.waitstatus_to_exitcode(status)
+    if code < 0:
+        if -code not in (signal.SIGKILL, signal.SIGSTOP):  # (those two have no handler to reset)
+            signal.signal(-code, signal.SIG_DFL)
+        os.kill(os.getpid(), -code)
+    os._exit(code if code >= 0 else 128 - code)
+
+
+def _supervise(init: int, status_pipe: int) -> None:
+    """Outside the PID namespace, with the pid the fork server knows: relay signals to the namespace's init and
+    exit as the kernel exited (its wait status comes through ``status_pipe``). Keeps the write end of the
+    init's death pipe open until it dies. Never returns."""
+    _relay_signals_to(init)
+    _close_streams()
     while True:
         try:
-            _pid, status = os.waitpid(kernel, 0)
+            _pid, status = os.waitpid(init, 0)
             break
         except InterruptedError:
             continue
-    code = os.waitstatus_to_exitcode(status)
-    if code < 0:  # killed by a signal: die the same way, so the fork server reports the same status
-        signal.signal(-code, signal.SIG_DFL)
-        os.kill(os.getpid(), -code)
-    os._exit(code)
+    reported = os.read(status_pipe, 64)
+    _exit_like(int(reported) if reported.strip() else status)
+
+
+def _init(kernel: int, status_pipe: int) -> None:
+    """PID 1 of the namespace: relay signals to the kernel (PID 2: ordinary signal semantics, so a kernel can still
+    kill itself), reap orphans, and when the kernel ends report its wait status and end the namespace."""
+    _relay_signals_to(kernel)
+    _close_streams()
+    while True:
+        try:
+            pid, status = os.waitpid(-1, 0)
+        except InterruptedError:
+            continue
+        except ChildProcessError:
+            os._exit(1)
+        if pid == kernel:
+            os.write(status_pipe, str(status).encode())
+            os._exit(0)  # PID 1 ends: the kernel kills everything left in the namespace
 
 
 def enter(spec: dict, cwd: str | None = None) -> None:
@@ -176,17 +212,24 @@ def enter(spec: dict, cwd: str | None = None) -> None:
     _namespaces()
     _file_system(cwd, list(spec.get("rw", [])), list(spec.get("hide", [])))
     _loopback_up()
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid:
-        os.close(read_end)
-        _supervise(pid)
-    os.close(write_end)
+    death_read, death_write = os.pipe()
+    status_read, status_write = os.pipe()
+    init = os.fork()
+    if init:
+        os.close(death_read)
+        os.close(status_write)
+        _supervise(init, status_read)
+    os.close(death_write)
+    os.close(status_read)
     _check(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl")
-    if select.select([read_end], [], [], 0)[0]:  # the supervisor died before PDEATHSIG was armed
+    if select.select([death_read], [], [], 0)[0]:  # the supervisor died before PDEATHSIG was armed
         os._exit(1)
-    os.close(read_end)
+    os.close(death_read)
     _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    kernel = os.fork()
+    if kernel:
+        _init(kernel, status_write)
+    os.close(status_write)
     home = "/tmp/home"
     os.makedirs(home, exist_ok=True)
     os.environ.update({"HOME": home, "IPYTHONDIR": f"{home}/.ipython", "MPLCONFIGDIR": f"{home}/.matplotlib"})
