@@ -74,7 +74,7 @@ bench-suite: install
 	$(PY) scripts/bench_suite.py --workers $(WORKERS)
 
 ## make grade: autograde every submission in the course at the repository root in parallel (mlinfra grade: fork
-## kernels, per-notebook limits, progress bar, summary), then feedback and grades.csv. With nothing handed in yet it
+## kernels, per-notebook limits, isolated kernels, progress bar, summary), then feedback and grades.csv. With nothing handed in yet it
 ## first hands in a demo class (solution, blank, wrong answers). GRADE_ARGS="--course DIR -j 4 --demo"
 GRADE_ARGS ?=
 grade: install
