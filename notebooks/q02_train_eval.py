@@ -370,7 +370,8 @@ if HEAVY:  # the interactive version only for a reader, never while grading
                                           style={"button_width": "100px"}),
             "batch_size": widgets.IntSlider(value=8, min=2, max=128, step=1, description="batch_size"),
         }
-        controls["mode"].add_class("jupyter-widget-inline-hbox")  # its label left of the buttons, as on the sliders
+        for css_class in ("widget-inline-hbox", "jupyter-widget-inline-hbox"):  # label left of the buttons, as on
+            controls["mode"].add_class(css_class)  # the sliders (ipywidgets 8 puts a ToggleButtons label above)
         demo = widgets.VBox([*controls.values(), widgets.interactive_output(draw_spread, controls)])
         # One output, two representations: a frontend that renders widgets shows the sliders with their figure,
         # any other (an HTML export, a viewer without the widget extension) shows the static grid instead.
