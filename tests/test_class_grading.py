@@ -235,7 +235,7 @@ def test_sandbox_hides_other_work_and_blocks_writes_and_network(var_tmp_path, li
             "other submissions": f"{room.dir}/submitted/honest/**/*.ipynb",
             "other graded work": f"{room.dir}/autograded/honest/**/*.ipynb",
             "gradebook": f"{room.dir}/gradebook/*.db",
-            "source": f"{room.dir}/source/**/*.ipynb",
+            "instructor notebook": str(Question(room.dir, 99, TINY, "tiny").source_nb),
             "solutions": f"{repo}/notebooks/q01_*.py",
             "wrong answers": f"{repo}/tests/submissions/**/*.toml",
         }
