@@ -23,6 +23,7 @@ HISTORY = "## History"
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--log", help="also write pytest's whole output (every duration) to this file")
     args, extra = parser.parse_known_args(argv)
     reg = registry()
     cmd = [sys.executable, "-m", "pytest", "-n", str(args.workers), "-p", "no:cacheprovider", "--durations=0", *extra]
@@ -30,6 +31,9 @@ def main(argv: list[str]) -> int:
     proc = subprocess.run(cmd, cwd=reg.root, capture_output=True, text=True)
     wall = time.perf_counter() - start
     out = proc.stdout
+    if args.log:
+        with open(args.log, "w", encoding="utf-8") as fh:
+            fh.write(out + proc.stderr)
     sys.stdout.write(out[-3000:])
     trips = re.findall(r"(q\d\d_[a-z0-9_]+) x(\d+) \(([\d.+]+) s\)", out)
     result = (re.findall(r"^=+ (.*) in [\d.]+s", out, re.M) or ["?"])[-1]
@@ -59,7 +63,8 @@ def main(argv: list[str]) -> int:
     (reg.root / "bench").mkdir(exist_ok=True)
     target = reg.root / "bench" / "test-suite.md"
     old = target.read_text(encoding="utf-8") if target.exists() else ""
-    history = old[old.index(HISTORY) :] if HISTORY in old else ""  # earlier measurements, kept by hand
+    at = old.find("\n" + HISTORY + "\n")  # the heading on a line of its own, not a mention in prose
+    history = old[at + 1 :] if at >= 0 else ""  # earlier measurements, kept by hand
     target.write_text("\n".join(lines) + "\n\n" + history, encoding="utf-8")
     return proc.returncode
 

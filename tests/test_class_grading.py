@@ -22,7 +22,7 @@ import nbformat
 import pytest
 
 from mlinfra.course import forkkernel, grade
-from mlinfra.course.classroom import Classroom, demo_class
+from mlinfra.course.classroom import Classroom
 from mlinfra.course.nbgrader_cli import nbgrader_env
 from mlinfra.course.registry import Question, registry
 
@@ -285,7 +285,7 @@ def light_server_children(srv) -> list[int]:
 
 
 def test_gradebook_survives_a_held_write_lock(tmp_path, light_server, runner):
-    """Parallel workers wait for a gradebook another writer holds locked for 30 s; nbgrader's own 5 s gives up."""
+    """Parallel workers wait for a gradebook another writer holds locked for 12 s; nbgrader's own 5 s gives up."""
     room = tiny_course(tmp_path / "course")
     for i in range(4):
         submit(room, f"student-{i}", submission())
@@ -313,34 +313,14 @@ def test_gradebook_survives_a_held_write_lock(tmp_path, light_server, runner):
 
     release.clear()
     locked.clear()
-    holder = threading.Thread(target=hold, args=(30,))
+    holder = threading.Thread(target=hold, args=(12,))
     holder.start()
     locked.wait()
     start = time.monotonic()
     results = grade.grade(room.dir, workers=4, progress=False, server=light_server, runner=runner)
     holder.join()
-    assert time.monotonic() - start >= 29, "grading finished while the gradebook was locked"
+    assert time.monotonic() - start >= 11, "grading finished while the gradebook was locked"
     assert [(r.student, r.status, r.score) for r in results] == [(f"student-{i}", "graded", 3) for i in range(4)]
-
-
-def test_scores_identical_to_plain_nbgrader(tmp_path, fork_kernels, runner):
-    """q01: solution, blank and a wrong answer score cell for cell what one plain nbgrader autograde run gives."""
-    q = registry().question("q01_zero_grad")
-    cls = demo_class(q)
-    names = ["solution", "blank", next(s for s in cls if s.startswith("wrong-"))]
-    rooms = {}
-    for mode in ("plain", "mlinfra"):
-        room = Classroom(q.root, tmp_path / mode)
-        room.add_assignment(q)
-        for name in names:
-            room.submit(q, name, cls[name])
-        rooms[mode] = room
-    assert not rooms["plain"].autograde(q, fork=False)
-    plain = rooms["plain"].scores(q)
-    results = grade.grade(rooms["mlinfra"].dir, workers=2, progress=False, server=fork_kernels, runner=runner)
-    assert {r.student: r.status for r in results} == dict.fromkeys(names, "graded")
-    assert {r.student: r.cells for r in results} == plain
-    assert rooms["mlinfra"].scores(q) == plain
 
 
 def test_cli_grades_and_prints_a_summary(tmp_path, capsys, monkeypatch):

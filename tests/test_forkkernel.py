@@ -183,8 +183,9 @@ def test_unsafe_preload_is_refused(module, tmp_path):
 
 
 def test_grades_identical_to_plain_kernels(tmp_path):
-    """The same class (solution, blank, wrong answers, a dying kernel) scores the same through the course's grader
-    with fork kernels (what every round trip uses) as with one plain nbgrader autograde and ordinary kernels."""
+    """The same class (solution, blank, wrong answers, a dying kernel) scores cell for cell the same through the
+    course's grader (`mlinfra grade`: fork kernels, isolated; what every round trip uses) as with one plain nbgrader
+    autograde and ordinary kernels."""
     q = registry().question("q01_zero_grad")
     students, _victim = roundtrip_class(q)
     names = ["solution", "blank", KILLER, *sorted(s for s in demo_class(q) if s not in ("solution", "blank"))[:2]]
@@ -202,6 +203,9 @@ def test_grades_identical_to_plain_kernels(tmp_path):
     assert all(scores["solution"].values()) and not any(scores["blank"].values())
     statuses = {r.student: r.status for r in rooms[True].results[q.slug]}
     assert statuses == {n: "kernel-died" if n == KILLER else "graded" for n in names}, statuses
+    # the grader's own per-cell report agrees with plain nbgrader's gradebook, cell for cell
+    cells = {r.student: r.cells for r in rooms[True].results[q.slug] if r.status == "graded"}
+    assert cells == {n: scores[n] for n in names if n != KILLER}
 
 
 def test_runner_forks_a_preloaded_program(tmp_path):
