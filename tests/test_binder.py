@@ -155,3 +155,77 @@ def test_repo2docker_renders_the_binder_build(tmp_path):
     missing = [step for step in steps if step not in dockerfile]
     assert not missing, f"the Dockerfile repo2docker renders lacks {missing}:\n{dockerfile}"
     assert dockerfile.index(steps[0]) < dockerfile.index(steps[1]), "postBuild runs before requirements.txt"
+
+
+# Modules a notebook writes itself before importing them (not packages).
+NOTEBOOK_MADE_MODULES = {"broken_digits_module"}
+
+
+def kernel_imports() -> dict[str, set[str]]:
+    """Top-level modules that the notebooks and the kernel helpers (src/mlinfra/*.py) import, with the files."""
+    import ast
+
+    files = sorted((ROOT / "notebooks").glob("q*.py")) + sorted((ROOT / "src" / "mlinfra").glob("*.py"))
+    found: dict[str, set[str]] = {}
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                found.setdefault(name.split(".")[0], set()).add(path.relative_to(ROOT).as_posix())
+    return found
+
+
+def installed_by(requirements: list[str]) -> set[str]:
+    """Every distribution that pip installs for ``requirements``: the closure over their requirements and extras."""
+    from importlib import metadata
+
+    from packaging.utils import canonicalize_name
+
+    seen: set[str] = set()
+    todo = [(Requirement(r), frozenset(Requirement(r).extras)) for r in requirements]
+    while todo:
+        req, extras = todo.pop()
+        name = canonicalize_name(req.name)
+        if name in seen and not extras:
+            continue
+        seen.add(name)
+        try:
+            requires = metadata.requires(req.name) or []
+        except metadata.PackageNotFoundError:
+            continue
+        for line in requires:
+            sub = Requirement(line)
+            envs = [{"extra": e} for e in extras] or [{"extra": ""}]
+            if sub.marker is None or any(sub.marker.evaluate(env) for env in envs):
+                todo.append((sub, frozenset(sub.extras)))
+    return seen
+
+
+def test_kernels_import_only_what_the_package_installs():
+    """Every package a notebook or kernel helper imports comes with `pip install .` (what Binder runs), not only
+    with the dev extra that `make lab` adds: otherwise the notebook works here and fails on Binder."""
+    from importlib import metadata
+
+    from packaging.utils import canonicalize_name
+
+    base = installed_by(pyproject()["project"]["dependencies"])
+    providers = metadata.packages_distributions()
+    missing, unknown = {}, {}
+    for module, files in sorted(kernel_imports().items()):
+        if module in sys.stdlib_module_names or module == "mlinfra" or module in NOTEBOOK_MADE_MODULES:
+            continue
+        dists = {canonicalize_name(d) for d in providers.get(module, [])}
+        if not dists:
+            unknown[module] = sorted(files)
+        elif not dists & base:
+            missing[module] = sorted(files)
+    assert not unknown, f"imported modules that no installed package provides: {unknown}"
+    assert not missing, (
+        f"imported by notebooks or kernel helpers but installed only by the dev extra (Binder lacks them): {missing}; "
+        "move them to [project] dependencies in pyproject.toml"
+    )
