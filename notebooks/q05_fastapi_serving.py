@@ -55,6 +55,7 @@ import copy
 import inspect
 import io
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -78,6 +79,7 @@ with warnings.catch_warnings():
 
 from mlinfra import HEAVY, seed_everything
 from mlinfra.grading import quiet
+from mlinfra.models import saved_for_backward
 from mlinfra.plots import set_style
 from mlinfra.serving import port_is_open, rss_mb, run_load, running_server, running_worker_server
 
@@ -332,26 +334,12 @@ else:
 # ## Demo 3 — Zonder `inference_mode()`: elke request bouwt een rekengraaf
 #
 # `eval()` zet autograd niet uit (zie vraag 2). We meten per request (één plaatje) hoeveel bytes autograd bewaart
-# voor een `backward()` die nooit komt, en de tijd per forward (mediaan van 50 na een opwarmronde).
+# voor een `backward()` die nooit komt (`saved_for_backward` uit `mlinfra.models` telt ze met
+# `torch.autograd.graph.saved_tensors_hooks`), en de tijd per forward (mediaan van 50 na een opwarmronde).
 
 # %%
 net = served_copy().eval()
 x = transform(png)
-param_storages = {p.untyped_storage().data_ptr() for p in net.parameters()}
-
-
-def saved_bytes(context) -> int:
-    """Bytes of activations autograd keeps for backward during one forward of ``net`` under ``context``."""
-    saved = [0]
-
-    def pack(t: torch.Tensor) -> torch.Tensor:
-        if t.untyped_storage().data_ptr() not in param_storages:
-            saved[0] += t.numel() * t.element_size()
-        return t
-
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t), context():
-        net(x)
-    return saved[0]
 
 
 def median_ms(context, num_repeats: int) -> float:
@@ -369,7 +357,8 @@ num_repeats = 50 if HEAVY else 5
 print(f"{'forward onder':<26}{'bewaard voor backward':>24}{'tijd (mediaan)':>17}")
 for name, context in (("niets (zoals het fragment)", torch.enable_grad), ("torch.no_grad()", torch.no_grad),
                       ("torch.inference_mode()", torch.inference_mode)):
-    print(f"{name:<26}{saved_bytes(context) / 1024:>20.1f} KiB{median_ms(context, num_repeats):>14.3f} ms")
+    n_bytes = saved_for_backward(net, x, context)[1]  # mlinfra.models: bytes autograd keeps for backward
+    print(f"{name:<26}{n_bytes / 1024:>20.1f} KiB{median_ms(context, num_repeats):>14.3f} ms")
 
 # %% [markdown]
 # Het antwoordmodel zegt "`eval()` + `no_grad()`". Waar je `no_grad()` zet, maakt uit: de autograd-modus geldt per
@@ -771,21 +760,25 @@ print(f"per request: deepcopy van het model {copy_median:.3f} ms, forward {forwa
 #
 # De cel hieronder (vergrendeld) maakt de modellen en plaatjes voor de tests. `ProbeNet` is `tiny_cnn` met een
 # logboek: het telt per forward of het model in train-modus stond en of er een rekengraaf ontstond, en het telt
-# kopieën en herladen. Je hoeft er niets aan te doen.
+# kopieën, herladen en modus-wissels (`eval()`/`train()`). Je hoeft er niets aan te doen.
 
 # %% nbgrader={"grade_id": "test_fixtures", "locked": true}
 class ProbeNet(nn.Sequential):
-    """tiny_cnn that logs, for the whole class, every forward (mode, autograd graph) and every copy or reload."""
+    """tiny_cnn that logs, for the whole class, every forward (mode, autograd graph), every copy or reload and every
+    mode switch (train/eval), and which instances answered a forward since the last reset()."""
 
     lock = threading.Lock()
     log: dict = {}
     gate: dict | None = None  # when set, the next forward waits until gate["release"] is set (at most 2 s)
     instances: "weakref.WeakSet[ProbeNet]" = weakref.WeakSet()
+    served: "weakref.WeakSet[ProbeNet]" = weakref.WeakSet()
 
     @classmethod
     def reset(cls) -> None:
         with cls.lock:
-            cls.log = {"forwards": 0, "train_forwards": 0, "graph_forwards": 0, "new_instances": 0, "reloads": 0}
+            cls.log = {"forwards": 0, "train_forwards": 0, "graph_forwards": 0, "new_instances": 0, "reloads": 0,
+                       "mode_switches": 0}
+            cls.served = weakref.WeakSet()
 
     @classmethod
     def count(cls, key: str) -> None:
@@ -806,6 +799,10 @@ class ProbeNet(nn.Sequential):
         ProbeNet.count("reloads")
         return super().load_state_dict(*args, **kwargs)
 
+    def train(self, mode: bool = True) -> "ProbeNet":  # eval() is train(False)
+        ProbeNet.count("mode_switches")
+        return super().train(mode)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         gate = ProbeNet.gate
         if gate is not None and not gate["started"].is_set():
@@ -816,6 +813,7 @@ class ProbeNet(nn.Sequential):
             ProbeNet.log["forwards"] += 1
             ProbeNet.log["train_forwards"] += any(m.training for m in self.modules())
             ProbeNet.log["graph_forwards"] += out.requires_grad
+            ProbeNet.served.add(self)
         if gate is not None:
             gate["done"].set()
         return out
@@ -827,7 +825,9 @@ ProbeNet.reset()
 def make_probe(seed: int, plain: bool = False) -> ProbeNet:
     """A seeded ProbeNet with BatchNorm statistics warmed up, handed over in train mode (as a fresh module is).
 
-    ``plain=True`` leaves out BatchNorm and Dropout, so that train and eval mode compute the same function.
+    ``plain=True`` leaves out BatchNorm and Dropout, so that train and eval mode compute the same function. The bias
+    of the last layer is centred on the eval-mode outputs for sample images, so that the predicted class depends on
+    the image (an untrained net predicts nearly the same class for every image).
     """
     seed_everything(seed)
     layers = [m for m in tiny_cnn() if not (plain and isinstance(m, (nn.BatchNorm2d, nn.Dropout)))]
@@ -835,7 +835,30 @@ def make_probe(seed: int, plain: bool = False) -> ProbeNet:
     with torch.no_grad():
         for _ in range(3):
             probe(torch.rand(16, 1, 28, 28))
+        probe.eval()
+        probe[-1].bias -= probe(make_shapes(64, seed=seed)[0]).mean(dim=0)
     return probe.train()
+
+
+def served_in_train_mode() -> int:
+    """How many of the ProbeNets that answered a forward since the last reset() have a layer in train mode now."""
+    return sum(any(m.training for m in p.modules()) for p in list(ProbeNet.served))
+
+
+def with_other_answer(probe: ProbeNet, data: bytes) -> ProbeNet:
+    """A new probe like ``probe`` whose eval-mode prediction for ``data`` is another class than that of ``probe``."""
+    other = copy.deepcopy(probe)
+    with torch.no_grad():
+        other[-1].bias[(expected_pred(probe, data) + 1) % 4] += 1000.0
+    return other
+
+
+def as_image(data: bytes, fmt: str, mode: str | None = None) -> bytes:
+    """The image in ``data`` saved again as ``fmt`` (e.g. "JPEG"), converted to ``mode`` (e.g. "RGBA") if given."""
+    image = Image.open(io.BytesIO(data))
+    buffer = io.BytesIO()
+    (image.convert(mode) if mode else image).save(buffer, format=fmt)
+    return buffer.getvalue()
 
 
 def expected_pred(probe: nn.Module, data: bytes) -> int:
@@ -944,9 +967,28 @@ def padded_png(data: bytes, size: int) -> bytes:
 def is_4xx_with_message(response) -> bool:
     try:
         detail = response.json().get("detail")
-    except ValueError:
+    except (ValueError, AttributeError):
         return False
     return 400 <= response.status_code < 500 and isinstance(detail, str) and bool(detail.strip())
+
+
+DUTCH_WORDS = frozenset("""
+    aan afbeelding afbeeldingen afgebroken afgewezen alleen beeld bestand bestanden bij dan dat de deze die dit
+    een en fout foute geen geldig geldige geweigerd graag groot grootte groter heeft het hoogstens ik je kan
+    kapot kon kreeg klein kleiner klopt leeg lege leesbaar leesbare lezen maar maat maximaal maximum meer met
+    mislukt moet mogen mag na naar niet nodig nu om omvang onbekend onbekende ongeldig ongeldige onleesbaar
+    onleesbare ontbreekt ontvangen ook op plaatje plaatjes probeer staat stuur te toegestaan tot uit van
+    verkeerd verkeerde verwacht verwachtte voor vorm wel wordt zijn zonder
+""".split())
+
+
+def looks_dutch(text: str) -> bool:
+    """True when ``text`` contains at least one common Dutch word (a lenient check that a message is not English)."""
+    return any(word in DUTCH_WORDS for word in re.findall(r"[a-zà-ÿ]+", text.lower()))
+
+
+def is_dutch_4xx(response) -> bool:
+    return is_4xx_with_message(response) and looks_dutch(response.json()["detail"])
 
 # %% [markdown]
 # ### Oefening 1 — Een server die gelijktijdige requests aankan (9 punten)
@@ -959,17 +1001,25 @@ def is_4xx_with_message(response) -> bool:
 #   `{"pred": <int>}`: de klasse met de grootste uitvoer van het model voor `transform(<de bytes>)`.
 #
 # Eisen (de tests controleren elk ervan):
-# 1. **Correct en deterministisch:** de voorspelling is die van het model in eval-modus; 32 gelijktijdige requests
-#    voor hetzelfde plaatje geven alle 32 hetzelfde, juiste antwoord. Een kleurenplaatje van 28×28 is ook goed:
-#    `transform` zet het om naar grijswaarden.
-# 2. **Read-only:** requests veranderen geen enkele BatchNorm-buffer en bouwen geen rekengraaf (autograd).
+# 1. **Correct en deterministisch:** de voorspelling is die van het model in eval-modus, voor elk plaatje apart;
+#    32 gelijktijdige requests voor hetzelfde plaatje geven alle 32 hetzelfde, juiste antwoord. Elk plaatje van
+#    28×28 dat `transform` kan lezen is goed: PNG of JPEG, grijs of in kleur, met alfakanaal of palet (`transform`
+#    zet het om naar grijswaarden). Of het een plaatje is, bepalen de bytes, niet het content-type dat de client
+#    meestuurt: een PNG met content-type `application/octet-stream` krijgt ook een voorspelling.
+#    Elke app gebruikt het model dat jij aan `create_app` gaf: twee apps met verschillende modellen naast elkaar
+#    geven elk het antwoord van hun eigen model (bewaar dus niets op moduleniveau dat een volgende app overneemt).
+# 2. **Read-only:** requests veranderen geen enkele BatchNorm-buffer en bouwen geen rekengraaf (autograd), en na
+#    een request staat het model nog in eval-modus (ook tussen twee requests zet je het niet terug met `train()`).
 # 3. **Eén keer klaarzetten:** het model wordt bij `create_app` (of in de lifespan) één keer klaargezet; per request
-#    wordt het niet gekopieerd, opnieuw gebouwd of herladen (`deepcopy`, `load_state_dict`, `torch.load`).
+#    wordt het niet gekopieerd, opnieuw gebouwd of herladen (`deepcopy`, `load_state_dict`, `torch.load`) en wordt
+#    zijn modus niet omgezet (`eval()`/`train()` hoort bij het klaarzetten, niet bij elke request).
 # 4. **Niet blokkeren:** terwijl het model een request verwerkt, krijgt `GET /health` gewoon antwoord.
 # 5. **Foute invoer → 4xx met melding:** een upload die groter is dan `MAX_UPLOAD_BYTES` bytes (precies
 #    `MAX_UPLOAD_BYTES` mag nog), die leeg is, die geen leesbaar plaatje is (ook een afgebroken PNG) of die niet 28×28
 #    pixels is, krijgt een status tussen 400 en 499 met als JSON `{"detail": "<een Nederlandse melding>"}` (dat doet
-#    `HTTPException(status_code, detail)`), nooit een 500 of een voorspelling. Daarna werkt de server gewoon verder.
+#    `HTTPException(status_code, detail)`), nooit een 500, een 200 of een voorspelling. Daarna werkt de server gewoon
+#    verder. De tests herkennen een Nederlandse melding aan gewone Nederlandse woorden ("het bestand is te groot",
+#    "geen geldig plaatje"); een Engelse melding telt niet.
 # 6. Is `model` geen `nn.Module`-object, dan gooit `create_app` meteen een `TypeError` met een Nederlandse melding.
 # 7. **Nooit blijven hangen:** elke request krijgt binnen 10 s antwoord, ook na een foute upload en ook als er andere
 #    requests tegelijk lopen. Langer wachten de tests niet: een test waarin een request blijft hangen, faalt.
@@ -1036,12 +1086,27 @@ with quiet():
             assert response.status_code == 200 and response.json()["pred"] == expected_pred(probe, data), (
                 f"Upload gaf status {response.status_code} of een verkeerde voorspelling. Tip: werkt het voor elk "
                 "plaatje, niet alleen het eerste?")
-        buffer = io.BytesIO()
-        Image.open(io.BytesIO(images[1])).convert("RGB").save(buffer, format="PNG")
-        response = upload(client, buffer.getvalue())
-        assert response.status_code == 200, "een kleurenplaatje van 28×28 moet gewoon een voorspelling krijgen"
-        assert response.json()["pred"] == expected_pred(probe, buffer.getvalue()), (
-            "Een RGB-plaatje kreeg een verkeerde voorspelling. Tip: gebruik je transform op de ruwe bytes?")
+        variants = {"een kleurenplaatje (RGB)": (as_image(images[1], "PNG", "RGB"), "image/png"),
+                    "een PNG met alfakanaal (RGBA)": (as_image(images[2], "PNG", "RGBA"), "image/png"),
+                    "een PNG met palet (P)": (as_image(images[3], "PNG", "P"), "image/png"),
+                    "een JPEG": (as_image(images[1], "JPEG"), "image/jpeg"),
+                    "een PNG met content-type application/octet-stream": (images[2], "application/octet-stream")}
+        for name, (data, content_type) in variants.items():
+            response = upload(client, data, content_type=content_type)
+            assert response.status_code == 200, (
+                f"{name} van 28×28 gaf status {response.status_code}: {response.text[:120]}. Tip: alles wat transform "
+                "kan lezen is goed; het content-type dat de client opgeeft, telt niet.")
+            assert response.json()["pred"] == expected_pred(probe, data), (
+                f"{name} kreeg een verkeerde voorspelling. Tip: gebruik je transform op de ruwe bytes?")
+        other = with_other_answer(probe, images[0])
+        with BoundedClient(create_app(other)) as other_client:
+            answers = [upload(other_client, images[0]), upload(client, images[0])]
+        assert [r.status_code for r in answers] == [200, 200], (
+            f"Twee apps naast elkaar gaven de statussen {[r.status_code for r in answers]}.")
+        own_answers = [expected_pred(other, images[0]), expected_pred(probe, images[0])]
+        assert [r.json()["pred"] for r in answers] == own_answers, (
+            "Twee apps met verschillende modellen gaven voor hetzelfde plaatje niet elk het antwoord van hun eigen "
+            "model. Tip: bewaart je code iets buiten create_app (op moduleniveau) dat een volgende app overneemt?")
         ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "test_concurrent_requests_agree", "grade": true, "points": 1}
@@ -1053,8 +1118,12 @@ with quiet():
     with BoundedClient(create_app(probe)) as client:
         ProbeNet.reset()
         responses = concurrent_uploads(client, [data] * 8)
+        left_in_train_mode = served_in_train_mode()
     assert all(r.status_code == 200 for r in responses), (
         f"Niet elke request gaf 200: {sorted({r.status_code for r in responses})}.")
+    assert left_in_train_mode == 0, (
+        "Na de requests staat het model dat antwoordde (deels) in train-modus: een request die op dat moment loopt, "
+        "rekent dan in train-modus. Tip: zet je het model ergens terug met train()?")
     assert ProbeNet.log["train_forwards"] == 0, (
         f"{ProbeNet.log['train_forwards']} van de {ProbeNet.log['forwards']} forwards draaiden met lagen in "
         "train-modus. Tip: in welke modus levert load_model het model af? Zie demo 2.")
@@ -1072,33 +1141,40 @@ with quiet():
         assert result.statuses == [200] * 32, (
             f"Op uvicorn gaven 32 gelijktijdige requests de statussen {sorted(set(result.statuses))} (0: geen "
             f"antwoord binnen 5 s, {result.skipped} niet verstuurd).")
-        assert ProbeNet.log["train_forwards"] == 0, (
-            f"{ProbeNet.log['train_forwards']} forwards draaiden in train-modus. Tip: in welke modus levert "
-            "load_model het model af?")
+        assert ProbeNet.log["train_forwards"] == 0 and served_in_train_mode() == 0, (
+            f"{ProbeNet.log['train_forwards']} forwards draaiden in train-modus, of het model staat na de requests in "
+            "train-modus. Tip: in welke modus levert load_model het model af, en zet je het ergens terug?")
         assert [b["pred"] for b in result.bodies] == [expected] * 32, (
             "32 gelijktijdige requests voor hetzelfde plaatje gaven niet allemaal de eval-voorspelling.")
     assert not port_is_open(server.port), "De uvicorn-server is niet gestopt."
     ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "test_requests_keep_batchnorm_buffers", "grade": true, "points": 1}
-"""Checks that requests change no BatchNorm buffer (running_mean, running_var, num_batches_tracked)."""
+"""Checks that requests change no BatchNorm buffer and leave the model in eval mode, so no later forward can."""
 with quiet():
     probe = make_probe(seed=3)
     images = sample_pngs(seed=3, n=5)
     with BoundedClient(create_app(probe)) as client:
         before = all_probe_buffers()
+        ProbeNet.reset()
         responses = [upload(client, data) for data in images]
         assert all(r.status_code == 200 for r in responses), "Niet elke upload gaf status 200."
         assert buffers_unchanged(before), (
             "Na 5 requests zijn BatchNorm-buffers van het model veranderd. Tip: wanneer werkt BatchNorm zijn "
             "running statistieken bij? Zie demo 2.")
+        assert served_in_train_mode() == 0, (
+            "Na de requests staat het model (deels) in train-modus: de volgende forward werkt de BatchNorm-buffers "
+            "dan weer bij. Tip: zet je het model ergens terug met train()?")
     ### BEGIN HIDDEN TESTS
     probe = make_probe(seed=13)
     with BoundedClient(create_app(probe)) as client:
         before = all_probe_buffers()
+        ProbeNet.reset()
         responses = concurrent_uploads(client, sample_pngs(seed=13, n=32))
+        left_in_train_mode = served_in_train_mode()
     assert [r.status_code for r in responses] == [200] * 32, (
         f"Niet elke gelijktijdige upload gaf 200: {sorted({r.status_code for r in responses})}.")
+    assert left_in_train_mode == 0, "Na 32 gelijktijdige requests staat het model (deels) in train-modus."
     assert buffers_unchanged(before), (
         "Na 32 gelijktijdige requests zijn BatchNorm-buffers veranderd. Tip: wanneer werkt BatchNorm zijn running "
         "statistieken bij?")
@@ -1130,7 +1206,7 @@ with quiet():
     ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "test_model_prepared_once", "grade": true, "points": 1}
-"""Checks that requests never copy, rebuild or reload the model."""
+"""Checks that requests never copy, rebuild, reload or switch the mode of the model."""
 with quiet():
     probe = make_probe(seed=5)
     images = sample_pngs(seed=5, n=4)
@@ -1143,6 +1219,9 @@ with quiet():
         f"Tijdens 4 requests werd het model {ProbeNet.log['new_instances']}× gekopieerd of gebouwd en "
         f"{ProbeNet.log['reloads']}× herladen. Tip: wat kost een kopie per request, en is hij nog nodig als het "
         "model read-only is?")
+    assert ProbeNet.log["mode_switches"] == 0, (
+        f"Tijdens 4 requests werd de modus van het model {ProbeNet.log['mode_switches']}× omgezet (eval()/train()). "
+        "Tip: alle threads delen één model; wanneer zet je het klaar?")
     ### BEGIN HIDDEN TESTS
     probe = make_probe(seed=15)
     with BoundedClient(create_app(probe)) as client:
@@ -1153,6 +1232,8 @@ with quiet():
         assert ProbeNet.log["new_instances"] == 0 and ProbeNet.log["reloads"] == 0, (
             f"Tijdens gelijktijdige requests werd het model {ProbeNet.log['new_instances']}× gekopieerd of gebouwd en "
             f"{ProbeNet.log['reloads']}× herladen. Tip: is een kopie per request nodig als het model read-only is?")
+        assert ProbeNet.log["mode_switches"] == 0, (
+            f"Tijdens gelijktijdige requests werd de modus van het model {ProbeNet.log['mode_switches']}× omgezet.")
     ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "test_health_answers_while_predicting", "grade": true, "points": 1}
@@ -1194,13 +1275,18 @@ with quiet():
         assert is_4xx_with_message(response), (
             f"Tekst in plaats van een plaatje gaf {response.status_code}: {response.text[:120]}. Verwacht een 4xx met "
             "{'detail': '<melding>'}. Tip: welke fout gooit transform, en hoe maak je daar een HTTPException van?")
+        assert looks_dutch(response.json()["detail"]), (
+            f"De melding {response.json()['detail']!r} lijkt niet Nederlands. Tip: schrijf een gewone Nederlandse zin, "
+            "bijvoorbeeld met 'bestand' of 'plaatje'.")
         ### BEGIN HIDDEN TESTS
         truncated = good[: len(good) // 2]
         wrong_size = to_png(torch.rand(32, 32))
         noise = bytes(np.random.default_rng(7).integers(0, 256, 500, dtype=np.uint8))
         for name, data in (("leeg", b""), ("ruis", noise), ("afgebroken PNG", truncated), ("32x32", wrong_size)):
             response = upload(client, data)
-            assert is_4xx_with_message(response), f"{name}: status {response.status_code}, {response.text[:120]}"
+            assert is_dutch_4xx(response), (
+                f"{name}: status {response.status_code}, {response.text[:120]}. Verwacht een 4xx met een Nederlandse "
+                "melding in 'detail'.")
             assert "Traceback" not in response.text, (
                 f"{name}: het antwoord bevat een Traceback. Tip: vang de fout af en geef alleen een korte "
                 "melding terug.")
@@ -1221,6 +1307,8 @@ with quiet():
             f"Een geldige PNG van {MAX_UPLOAD_BYTES + 1} bytes gaf {response.status_code}: {response.text[:120]}. "
             "Verwacht een 4xx met {'detail': '<melding>'}. Tip: een plaatje lezen lukt ook als het bestand te groot "
             "is; kijk naar het aantal bytes.")
+        assert looks_dutch(response.json()["detail"]), (
+            f"De melding {response.json()['detail']!r} lijkt niet Nederlands. Tip: schrijf een gewone Nederlandse zin.")
         ### BEGIN HIDDEN TESTS
         response = upload(client, padded_png(good, MAX_UPLOAD_BYTES))
         assert response.status_code == 200, f"precies MAX_UPLOAD_BYTES bytes mag nog, kreeg {response.status_code}"
@@ -1228,9 +1316,9 @@ with quiet():
             "Een PNG van precies MAX_UPLOAD_BYTES kreeg een verkeerde voorspelling. Tip: lees je alle bytes van de "
             "upload?")
         response = upload(client, padded_png(good, 2**20))
-        assert is_4xx_with_message(response), (
+        assert is_dutch_4xx(response), (
             f"Een upload van 1 MiB gaf {response.status_code}: {response.text[:120]}. Verwacht een 4xx met "
-            "{'detail': '<melding>'}. Tip: kijk naar het aantal bytes.")
+            "{'detail': '<Nederlandse melding>'}. Tip: kijk naar het aantal bytes.")
         ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "test_create_app_rejects_non_model", "grade": true, "points": 1}
@@ -1240,6 +1328,8 @@ with quiet():
         create_app("model.pt")
     except TypeError as exc:
         assert str(exc).strip(), "Geef de TypeError een duidelijke melding mee."
+        assert looks_dutch(str(exc)), (
+            f"De melding {str(exc)!r} lijkt niet Nederlands. Tip: schrijf een gewone Nederlandse zin.")
     else:
         raise AssertionError("create_app('model.pt') gaf geen TypeError. Tip: een pad is nog geen geladen model.")
     ### BEGIN HIDDEN TESTS
@@ -1247,8 +1337,9 @@ with quiet():
         try:
             create_app(wrong)
         except TypeError as exc:
-            assert str(exc).strip(), (
-                f"Lege melding bij create_app({wrong!r}). Tip: geef de TypeError een duidelijke melding mee.")
+            assert looks_dutch(str(exc)), (
+                f"Lege of niet-Nederlandse melding bij create_app({wrong!r}). Tip: geef de TypeError een duidelijke "
+                "Nederlandse melding mee.")
         else:
             raise AssertionError(f"create_app({wrong!r}) gaf geen TypeError")
     ### END HIDDEN TESTS
