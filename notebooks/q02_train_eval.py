@@ -52,7 +52,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from mlinfra import HEAVY, seed_everything
 from mlinfra.data import make_blobs
 from mlinfra.grading import quiet
-from mlinfra.models import mlp, parameters_vector
+from mlinfra.models import mlp, parameters_vector, saved_for_backward
 from mlinfra.plots import set_style
 
 set_style()
@@ -392,35 +392,19 @@ if HEAVY:  # the interactive version only for a reader, never while grading
 # Nee: `eval()` zet alleen `.training` op `False`. Autograd bouwt gewoon een rekengraaf en bewaart daarvoor
 # tussenresultaten (activaties) in het geheugen. Dat zet je uit met `torch.no_grad()` of, nog strenger,
 # `torch.inference_mode()`. We tellen hoeveel bytes autograd bewaart voor een `backward()` die nooit komt
-# (parameters zelf niet meegeteld). De rekentijd laten we hier weg: op zo'n klein model is het verschil kleiner dan
-# de ruis tussen twee metingen.
+# (parameters zelf niet meegeteld; `saved_for_backward` uit `mlinfra.models` telt ze met
+# `torch.autograd.graph.saved_tensors_hooks`). De rekentijd laten we hier weg: op zo'n klein model is het verschil
+# kleiner dan de ruis tussen twee metingen.
 
 # %%
 seed_everything(0)
 big_model = mlp(8, 1024, 4, dropout=0.5, batchnorm=True)
 big_model.eval()
 X_big = X.repeat(2, 1)  # 2048 samples
-param_storages = {p.untyped_storage().data_ptr() for p in big_model.parameters()}
-
-
-def saved_bytes(context) -> tuple[bool, int]:
-    """Forward X_big through big_model under ``context``; return (output has graph, bytes saved for backward)."""
-    saved = [0]
-
-    def pack(t: torch.Tensor) -> torch.Tensor:
-        if t.untyped_storage().data_ptr() not in param_storages:
-            saved[0] += t.numel() * t.element_size()
-        return t
-
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t), context():
-        out = big_model(X_big)
-    return out.requires_grad, saved[0]
-
-
 print(f"{'model.eval() plus':<28}{'graaf?':>8}{'bewaard voor backward':>24}")
 for name, context in (("niets", torch.enable_grad), ("torch.no_grad()", torch.no_grad),
                       ("torch.inference_mode()", torch.inference_mode)):
-    has_graph, n_bytes = saved_bytes(context)
+    has_graph, n_bytes = saved_for_backward(big_model, X_big, context)  # mlinfra.models
     print(f"{name:<28}{str(has_graph):>8}{n_bytes / 2**20:>20.1f} MiB")
 
 # %% [markdown]

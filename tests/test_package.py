@@ -9,7 +9,7 @@ import torch
 from mlinfra import seed_everything
 from mlinfra.data import make_blobs, make_regression
 from mlinfra.grading import quiet
-from mlinfra.models import grads_vector, mlp, parameters_vector
+from mlinfra.models import grads_vector, mlp, parameters_vector, saved_for_backward
 
 
 def test_seed_everything_makes_torch_reproducible():
@@ -77,3 +77,25 @@ def test_quiet_silences_warnings_and_stderr(capsys):
         print("bar", file=sys.stderr)
     assert capsys.readouterr().err == ""
     assert "bar" in captured.getvalue()
+
+
+def test_saved_for_backward_counts_activations_not_parameters():
+    """saved_for_backward: a graph and the saved activations with autograd on; no graph and 0 bytes without."""
+    seed_everything(0)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
+    x = torch.randn(16, 4)
+    has_graph, n_bytes = saved_for_backward(model, x)
+    # Each Linear keeps its input for its weight's gradient (x: 16x4, the hidden 16x8) and ReLU keeps its output
+    # (16x8), all float32; the weights are kept too, but they are parameters and not counted.
+    assert has_graph and n_bytes == (16 * 4 + 2 * 16 * 8) * 4
+    for context in (torch.no_grad, torch.inference_mode):
+        assert saved_for_backward(model, x, context) == (False, 0)
+    assert all(p.grad is None for p in model.parameters())
+
+
+def test_saved_for_backward_rejects_bad_input():
+    """saved_for_backward raises a Dutch TypeError for a model that is not an nn.Module or x not a tensor."""
+    with pytest.raises(TypeError, match="nn.Module"):
+        saved_for_backward("model.pt", torch.zeros(1))
+    with pytest.raises(TypeError, match="torch.Tensor"):
+        saved_for_backward(torch.nn.Linear(1, 1), [0.0])

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
+
 import torch
 from torch import nn
 
@@ -38,3 +41,29 @@ def grads_vector(model: nn.Module) -> torch.Tensor | None:
     return torch.cat(
         [(p.grad if p.grad is not None else torch.zeros_like(p)).detach().reshape(-1).clone() for p in params]
     )
+
+
+def saved_for_backward(
+    model: nn.Module, x: torch.Tensor, context: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext
+) -> tuple[bool, int]:
+    """Forward ``x`` through ``model`` under ``context()`` (e.g. ``torch.no_grad``); return whether the output has an
+    autograd graph and how many bytes of tensors autograd kept for a backward (the parameters themselves not counted).
+
+    Counted with :func:`torch.autograd.graph.saved_tensors_hooks`; nothing is changed in ``model`` or ``x``.
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model moet een nn.Module zijn, niet {type(model).__name__}")
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"x moet een torch.Tensor zijn, niet {type(x).__name__}")
+    param_storages = {p.untyped_storage().data_ptr() for p in model.parameters()}
+    saved = 0
+
+    def pack(t: torch.Tensor) -> torch.Tensor:
+        nonlocal saved
+        if t.untyped_storage().data_ptr() not in param_storages:
+            saved += t.numel() * t.element_size()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t), context():
+        out = model(x)
+    return bool(out.requires_grad), saved
