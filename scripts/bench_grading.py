@@ -150,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         forkkernel.ForkServer(env=nbgrader_env(), modules=forkkernel.NBGRADER_PRELOAD) as runner,
     ):
         server_start = server.start_seconds + runner.start_seconds
+        not_isolated = grade.isolation_unavailable()
         results = grade.grade(rooms["mlinfra"].dir, workers=args.workers, server=server, runner=runner)
     mlinfra_seconds = time.perf_counter() - t
     results = [r for r in results if r.status != "not-submitted"]  # a student of one question is absent in another
@@ -222,6 +223,15 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"Identical scores: {compared - len(mismatches)} of {compared} notebooks score the same cell for cell"
         f" (and in total) in both gradebooks. Statuses in the mlinfra run: {statuses}.",
+        "",
+        "Isolation: "
+        + (
+            "every `mlinfra grade` kernel ran sandboxed (own mount, network and PID namespaces; read-only file"
+            " system but its own folder; other submissions, the gradebook and the solutions hidden); plain nbgrader"
+            " isolates nothing."
+            if not_isolated is None
+            else f"**not isolated** on this machine ({not_isolated}); plain nbgrader isolates nothing either."
+        ),
         *(f"- MISMATCH {m}" for m in mismatches),
         "",
         "## Where one notebook's seconds go",
