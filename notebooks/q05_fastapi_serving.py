@@ -973,12 +973,15 @@ def is_4xx_with_message(response) -> bool:
 
 
 DUTCH_WORDS = frozenset("""
-    aan afbeelding afbeeldingen afgebroken afgewezen alleen beeld bestand bestanden bij dan dat de deze die dit
-    een en fout foute geen geldig geldige geweigerd graag groot grootte groter heeft het hoogstens ik je kan
-    kapot kon kreeg klein kleiner klopt leeg lege leesbaar leesbare lezen maar maat maximaal maximum meer met
-    mislukt moet mogen mag na naar niet nodig nu om omvang onbekend onbekende ongeldig ongeldige onleesbaar
-    onleesbare ontbreekt ontvangen ook op plaatje plaatjes probeer staat stuur te toegestaan tot uit van
-    verkeerd verkeerde verwacht verwachtte voor vorm wel wordt zijn zonder
+    aan aanwezig afbeelding afbeeldingen afgebroken afgewezen afmeting afmetingen alleen alsjeblieft beeld
+    beelden beschadigd bestand bestanden bestandsformaat bij breedte dan dat de deze die dit een en formaat foto
+    fout foute geen geldig geldige gelezen geopend gevonden geweigerd goed graag grens groot grootte groter
+    heeft helaas het hoogstens hoogte iets ik inhoud je juist juiste kan kapot klein kleiner klopt kon kreeg
+    kunnen leeg leesbaar leesbare lege lezen limiet maar maat mag maximaal maximum meer met mislukt moet mogen
+    na naar niet niets nodig nu om omvang onbekend onbekende ondersteund ongeldig ongeldige ongeschikt
+    onleesbaar onleesbare ontbreekt ontbrekend ontvangen ook op openen overschreden overschrijdt plaatje
+    plaatjes probeer staat stuur te toegelaten toegestaan tot uit van verkeerd verkeerde verplicht verwacht
+    verwachtte voor vorm wel wordt zijn zonder
 """.split())
 
 
