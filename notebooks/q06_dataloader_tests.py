@@ -524,7 +524,14 @@ def assert_caught(name: str, source: str, hint: str) -> None:
 #
 # **Spelregels.**
 # - Test gedrag via `dataset_cls` en `tiny_digits`. Gebruik `mlinfra` niet in je tests (de referentie-implementatie
-#   als orakel is geen test), en kijk niet naar de implementatie zelf (broncode, klassennaam, module).
+#   als orakel is geen test), en kijk niet in de implementatie zelf (broncode, klasse, methodes, module). Daarom wordt
+#   een testbestand **niet gedraaid** (en is het op elke versie rood) als het een van deze namen gebruikt, als naam of
+#   in een string: `mlinfra`, `conftest`, `inspect`, `dis`, `gc`, `importlib`, `vars`, `modules` (zoals in
+#   `sys.modules`), `mro`, `get_type_hints`, of een dunder-naam (`__...__`) anders dan `__init__`, `__getitem__`,
+#   `__len__`, `__iter__`, `__name__`, `__main__` en `__future__`. Commentaar telt niet mee.
+# - Elke versie wordt getest vanaf een verse start: wat je tests onthouden (een globale variabele, een cache), geldt
+#   alleen voor de tests van die ene versie, zoals wanneer pytest je bestand op één implementatie draait. Een
+#   "snapshot" van de eerste versie die je ziet, vergelijkt een versie dus alleen met zichzelf.
 # - Houd het snel: elke test maximaal 5 s rekentijd (en 30 s wachttijd), de hele run (correcte versie plus alle foute)
 #   maximaal 90 s; een test die te lang duurt telt als gefaald.
 #   Gebruik daarom `tiny_digits`, niet alle 1.797 cijfers.

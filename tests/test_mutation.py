@@ -130,6 +130,48 @@ def test_forbidden_word_makes_the_suite_red_without_running():
     assert "mlinfra" in report.summary()
 
 
+@pytest.mark.parametrize(
+    "suite, hit",
+    [
+        ("import inspect\n", "inspect"),
+        ("def test_a(dataset_cls):\n    assert not vars(dataset_cls)\n", "vars"),
+        ("def test_a(dataset_cls):\n    assert dataset_cls.__mro__\n", "__mro__"),
+        ("def test_a(dataset_cls):\n    getattr(dataset_cls, '__dict__')\n", "__dict__"),
+        ("import sys\nX = sys.modules\n", "modules"),
+        ("G = __import__('conftest')\n", "__import__"),
+        ("X = 1\nY = f'{vars()}'\n", "vars"),
+    ],
+)
+def test_forbidden_names_finds_the_plain_introspection(suite, hit):
+    assert hit in mutation.forbidden_names(suite)
+
+
+def test_forbidden_names_allows_comments_messages_and_the_usual_dunders():
+    suite = (
+        "# inspect the batch; do not use mlinfra\n"
+        "def test_a(dataset_cls, tiny_digits):\n"
+        "    dataset = dataset_cls(tiny_digits.root)\n"
+        "    assert len(dataset) == dataset.__len__(), 'inspect the length'\n"
+        "    pytest.raises(IndexError, dataset.__getitem__, 99)\n"
+    )
+    assert mutation.forbidden_names(suite) == []
+
+
+def test_each_implementation_starts_from_a_fresh_module_and_a_neutral_class():
+    """A module-level snapshot of the first version seen must not become an oracle for the next ones."""
+    suite = """
+SEEN = {}
+
+
+def test_snapshot(dataset_cls, tiny_digits):
+    got = tuple(dataset_cls(tiny_digits.root)[0][0].shape)
+    assert got == SEEN.setdefault("shape", got)
+    assert dataset_cls.__name__ == "DigitsDataset"
+"""
+    report = run_suite(suite, {"correct": reference_source(), "channels_last": CHANNELS_LAST})
+    assert report.green_on_baseline and not report.caught("channels_last"), report.summary()
+
+
 def test_report_semantics():
     report = SuiteReport(
         "correct",
@@ -270,7 +312,7 @@ def test_meddles(dataset_cls, tiny_digits):
     got = (torch.rand(3), random.random())
     assert torch.equal(got[0], expected[0]) and got[1] == expected[1], "the caller's random state changed"
     assert report.green_on_baseline, report.summary()
-    assert "2 passed" in report.stdout, "pytest's own output goes to the report"
+    assert "4 passed" in report.stdout, "pytest's own output goes to the report (2 tests x 2 implementations)"
     captured = capfd.readouterr()
     assert captured.out == "" and captured.err == "", "the child wrote to the caller's stdout/stderr"
     assert "Q06_MEDDLED" not in os.environ and os.getcwd() == cwd

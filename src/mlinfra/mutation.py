@@ -12,8 +12,14 @@ it is a fresh interpreter. Either way, with
 
 - a wall-clock and a CPU-time limit per test phase (``SIGALRM``/``SIGPROF``, POSIX) and one for the whole run (the
   child's process group is killed, DataLoader workers included);
-- implementations under random module names, in a shuffled order after the baseline, so a test cannot tell which one
-  it is looking at from a name or a position;
+- implementations under random module names, in a shuffled order after the baseline, each behind the same facade
+  class (same name, module, attributes) and with its source file deleted once imported, so a test cannot tell which
+  one it is looking at from a name, a position or the code;
+- the tests of each implementation in a fork of the pytest process made right after collection, so whatever a suite
+  keeps between tests (a module-level cache, a "golden" snapshot, a patched library) lasts for one implementation
+  only: a snapshot of the first version seen compares each version with itself;
+- a static check first (:func:`forbidden_names`): a suite that names the reference code, the generated conftest or
+  the plain introspection tools (``inspect``, ``vars``, ``__mro__``, ``sys.modules``, ...) is not run at all;
 - nothing on the caller's stdout/stderr: pytest's output is captured and summarised in the :class:`SuiteReport`;
 - the run's files (and every test's ``tmp_path``) on the RAM disk ``/dev/shm`` when it has room, since a suite
   builds a fresh folder of 13 files for nearly every test;
@@ -31,10 +37,12 @@ The forked child starts from the caller's state, made neutral first: its own ses
 torch thread, random generators seeded as in a fresh interpreter, and ``os._exit`` at the end, so no ``atexit`` handler
 or buffered output of the caller runs twice. It only forks from the main thread.
 
-Threat model: a careless suite (crashes on import, hangs, asserts nothing, fails on the correct code) scores what it
-deserves without breaking the caller. Deliberate forgery from inside the kernel or the test process (monkeypatching
-this module, reading the generated files) cannot be prevented by any in-notebook grader; it stays visible in the
-submitted test code.
+Threat model: a careless suite (crashes on import, hangs, asserts nothing, fails on the correct code, keeps state
+between tests) scores what it deserves without breaking the caller, and the plainly written tricks (introspecting the
+class, reading its source, the reference as an oracle, writing the grader's results through its conftest) are refused
+by the static check or find nothing. Deliberate, obfuscated forgery from inside the kernel or the test process
+(names built from strings, ``exec``, files left at a fixed path for a later fork) cannot be prevented by any
+in-notebook grader; it stays visible in the submitted test code.
 """
 
 from __future__ import annotations
@@ -46,6 +54,7 @@ import json
 import linecache
 import os
 import random
+import re
 import secrets
 import shutil
 import signal
@@ -186,6 +195,59 @@ def collect_suite(namespace: Mapping[str, object], prefix: str = "test_") -> str
     return text + "\n"
 
 
+# --- What a suite may not use ----------------------------------------------------------------------------------------
+
+#: Names a suite may not use (as a name, or in a string): the reference code as an oracle, the grader's own conftest,
+#: and the plain ways to look inside the class under test instead of testing its behaviour.
+FORBIDDEN_NAMES: tuple[str, ...] = (
+    "mlinfra",
+    "conftest",
+    "inspect",
+    "dis",
+    "gc",
+    "importlib",
+    "vars",
+    "modules",
+    "mro",
+    "get_type_hints",
+)
+#: The only dunder names (``__...__``) a suite may use; all others (``__dict__``, ``__mro__``, ``__code__``, ...) open
+#: the implementation up instead of testing it.
+ALLOWED_DUNDERS = frozenset({"__init__", "__getitem__", "__len__", "__iter__", "__name__", "__main__", "__future__"})
+_DUNDER = re.compile(r"__\w+__")
+
+
+def forbidden_names(suite: str, forbidden: tuple[str, ...] = FORBIDDEN_NAMES) -> list[str]:
+    """The forbidden names ``suite`` uses, in order: a name, a dunder outside :data:`ALLOWED_DUNDERS`, or in a string.
+
+    Comments do not count. In a plain string only dunders and ``mlinfra``/``conftest`` count (a message may say
+    "inspect"); in an f-string every forbidden name does. Source that does not tokenize is searched as plain text.
+    """
+    import io
+    import tokenize
+
+    def bad(word: str, strict: bool) -> bool:
+        if _DUNDER.fullmatch(word):
+            return word not in ALLOWED_DUNDERS
+        return word in forbidden and (strict or word in ("mlinfra", "conftest"))
+
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(suite).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return [word for word in forbidden if word in suite]
+    hits: list[str] = []
+    for tok in tokens:
+        if tok.type == tokenize.NAME:
+            words, strict = [tok.string], True
+        elif tok.type == tokenize.STRING:
+            prefix = tok.string[: len(tok.string) - len(tok.string.lstrip("rRbBuUfF"))]
+            words, strict = re.findall(r"\w+", tok.string), "f" in prefix.lower()
+        else:
+            continue
+        hits += [word for word in words if bad(word, strict) and word not in hits]
+    return hits
+
+
 # --- Results ----------------------------------------------------------------------------------------------------------
 
 
@@ -259,7 +321,10 @@ _CACHE: dict[tuple[str, str, str], ImplResult] = {}
 _RUN_COUNT = [0]  # subprocesses started by this process (for tests and for the curious)
 
 _CONFTEST = r'''
-"""Generated by mlinfra.mutation: fixtures for the suite and a reporter that writes one JSON line per test phase."""
+"""Generated by mlinfra.mutation: fixtures for the suite and a reporter that writes one JSON line per test phase.
+
+PYTEST_DONT_REWRITE: no assertion rewriting for this file (it asserts nothing; rewriting costs every child time).
+"""
 import importlib
 import json
 import os
@@ -279,8 +344,12 @@ _PHASE_WALL = float(_SPEC["phase_wall"])  # seconds of wall-clock time per test 
 _PHASE_CPU = float(_SPEC["phase_cpu"])  # seconds of CPU time per test phase: a busy loop, even on a loaded machine
 _OUT = open(_HERE / _SPEC["results"], "a", encoding="utf-8")
 _ITEM_IMPL = {}
-_STATE = {"baseline_failed": False, "caught": set()}
+_STATE = {"baseline_failed": False, "failed_here": False}
 del _SPEC
+# Import the implementation now and delete its file: a test cannot read the code it is testing.
+_CLASSES = {name: importlib.import_module(name).DigitsDataset for name in _IMPLS}
+for _name in _IMPLS:
+    (_HERE / f"{_name}.py").unlink()
 
 
 def _emit(record):
@@ -290,8 +359,10 @@ def _emit(record):
 
 @pytest.fixture(scope="module", params=_IMPLS)
 def dataset_cls(request):
-    """The DigitsDataset implementation under test."""
-    return importlib.import_module(request.param).DigitsDataset
+    """The DigitsDataset implementation under test, behind a subclass that looks the same for every implementation."""
+    return type("DigitsDataset", (_CLASSES[request.param],),
+                {"__module__": "dataset_under_test", "__qualname__": "DigitsDataset",
+                 "__doc__": "The data set under test."})
 
 
 @pytest.fixture
@@ -322,7 +393,7 @@ def _skip_what_cannot_change_the_verdict(request):
     if impl not in (None, _BASELINE):
         if _STATE["baseline_failed"]:
             pytest.skip("overgeslagen: de suite faalt al op de correcte implementatie")
-        if impl in _STATE["caught"]:
+        if _STATE["failed_here"]:
             pytest.skip("overgeslagen: deze versie is al gevangen")
 
 
@@ -364,13 +435,15 @@ def pytest_runtest_call(item):
 
 
 def _warm_up():
-    """Load the baseline once before any test: lazy imports (torchvision, PIL plugins) then cost no test time."""
+    """Read one image with the reference once before any test: lazy imports (PIL plugins) then cost no test time."""
     import tempfile
+
+    from mlinfra.data import DigitsDataset
 
     try:
         with tempfile.TemporaryDirectory() as folder:
             tiny = make_tiny_digits(Path(folder), (0,))
-            importlib.import_module(_BASELINE).DigitsDataset(tiny.root)[0]
+            DigitsDataset(tiny.root)[0]
     except Exception:  # the tests themselves will show what is wrong
         pass
 
@@ -385,12 +458,59 @@ def pytest_runtest_logreport(report):
         crash = getattr(report.longrepr, "reprcrash", None)
         message = crash.message if crash is not None else str(report.longrepr)
         message = message.strip().splitlines()[0][:300] if message.strip() else "fout"
-        if impl in (None, _BASELINE):
-            _STATE["baseline_failed"] = True
-        else:
-            _STATE["caught"].add(impl)
+        _STATE["failed_here"] = True
     _emit({"nodeid": report.nodeid, "impl": impl, "when": report.when, "outcome": report.outcome,
            "message": message})
+
+
+def pytest_runtestloop(session):
+    """Run the tests of each implementation in a fork of this process, one after the other, the baseline first.
+
+    Every implementation starts from the state right after collection: whatever a suite keeps between tests (a
+    module-level cache, a snapshot, a patched library) lives only as long as the tests of one implementation.
+    """
+    if session.testsfailed and not session.config.option.continue_on_collection_errors:
+        raise session.Interrupted(f"{session.testsfailed} error(s) during collection")
+    if session.config.option.collectonly:
+        return True
+    groups = {}
+    for item in session.items:
+        groups.setdefault(_ITEM_IMPL[item.nodeid], []).append(item)
+    for impl in [name for name in (None, *_IMPLS) if name in groups]:
+        items = groups[impl]
+        pid = os.fork() if hasattr(os, "fork") else None
+        if pid == 0 or pid is None:
+            code = 3
+            try:
+                for i, item in enumerate(items):
+                    item.config.hook.pytest_runtest_protocol(item=item, nextitem=items[i + 1] if i + 1 < len(items)
+                                                             else None)
+                code = 1 if _STATE["failed_here"] else 0
+            finally:
+                if pid == 0:  # the fork ends here, whatever happened
+                    _OUT.flush()
+                    os._exit(code)
+            status = code
+        else:
+            status = os.waitpid(pid, 0)[1]
+            if not os.WIFEXITED(status) or os.WEXITSTATUS(status) not in (0, 1):
+                _emit({"died": impl, "status": status})
+        _STATE["failed_here"] = False
+        if impl in (None, _BASELINE) and status != 0:
+            _STATE["baseline_failed"] = True
+    return True
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The forks' outcomes (pytest's own summary line counts only this process, which ran no test itself)."""
+    counts = {"passed": 0, "failed": 0, "skipped": 0}
+    for line in Path(_OUT.name).read_text(encoding="utf-8").splitlines():
+        rec = json.loads(line)
+        if rec.get("outcome") == "failed" or (rec.get("outcome") in counts and rec.get("when") == "call"):
+            counts[rec["outcome"]] += 1
+        elif rec.get("outcome") == "skipped":
+            counts["skipped"] += 1
+    terminalreporter.write_line(", ".join(f"{n} {k}" for k, n in counts.items()) + " (all implementations)")
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -410,7 +530,7 @@ def run_suite(
     timeout: float = 90.0,
     phase_timeout: float = 30.0,
     phase_cpu: float = 5.0,
-    forbidden: tuple[str, ...] = ("mlinfra",),
+    forbidden: tuple[str, ...] = FORBIDDEN_NAMES,
     header: str = SUITE_HEADER,
     start: str = "auto",
 ) -> SuiteReport:
@@ -418,8 +538,9 @@ def run_suite(
 
     ``implementations[baseline]`` is the correct one. ``timeout`` bounds the whole run (wall clock), ``phase_timeout``
     (wall clock) and ``phase_cpu`` (CPU time, robust to a loaded machine) one test's setup or call. A suite
-    containing one of the ``forbidden`` words (by default ``mlinfra``: a suite may not use the reference code as its
-    oracle) is not run and is red on every implementation. ``start`` is ``"fork"``, ``"subprocess"`` or ``"auto"``
+    that uses a forbidden name (see :func:`forbidden_names`; by default :data:`FORBIDDEN_NAMES`: a suite may not use
+    the reference code as its oracle, nor look inside the class it tests) is not run and is red on every
+    implementation. ``start`` is ``"fork"``, ``"subprocess"`` or ``"auto"``
     (fork where it is safe: Linux, called from the main thread).
     """
     if not isinstance(suite, str) or not suite.strip():
@@ -442,9 +563,9 @@ def run_suite(
     keys = {name: (suite_key, base_key, _sha(source)) for name, source in implementations.items()}
     report = SuiteReport(baseline=baseline)
 
-    hits = [word for word in forbidden if word in suite]
+    hits = forbidden_names(suite, forbidden)
     if hits:
-        reason = f"je tests gebruiken {hits[0]!r}; test alleen via dataset_cls en tiny_digits"
+        reason = f"je tests gebruiken {hits[0]!r}; test alleen het gedrag, via dataset_cls en tiny_digits (spelregels)"
         report.results = {name: ImplResult(name, failed=(reason,), error=reason) for name in implementations}
         return report
 
@@ -478,20 +599,39 @@ def _run_once(
 ) -> tuple[dict[str, ImplResult], str]:
     """One pytest run over all ``implementations`` in a child process (``start``: "fork" or "subprocess").
 
-    Returns name → result and pytest's (captured) output.
+    Inside it, the tests of each implementation run in a fork of their own (see ``pytest_runtestloop`` in the
+    generated conftest). Returns name -> result and pytest's (captured) output.
     """
     rng = random.Random(secrets.randbits(64))
     modules = {name: f"impl_{secrets.token_hex(4)}" for name in implementations}
     order = [baseline] + rng.sample([n for n in implementations if n != baseline], len(implementations) - 1)
+    records, stdout, timed_out = _run_child(
+        test_file, {modules[n]: implementations[n] for n in order}, timeout, phase_timeout, phase_cpu, start
+    )
+    _RUN_COUNT[0] += 1
+    by_module = {module: name for name, module in modules.items()}
+    return _tally(records, by_module, implementations, baseline, timed_out, timeout, stdout), stdout
+
+
+def _run_child(
+    test_file: str,
+    sources: dict[str, str],
+    timeout: float,
+    phase_timeout: float,
+    phase_cpu: float,
+    start: str,
+) -> tuple[list[dict], str, bool]:
+    """One pytest run of ``test_file`` on ``sources`` (module name -> source, the baseline first), in a folder of
+    its own; returns (records, output, timed out)."""
     results_name = f"results_{secrets.token_hex(6)}.jsonl"
     run_dir = Path(tempfile.mkdtemp(prefix="mutation-", dir=_scratch_dir()))
     try:
-        for name, source in implementations.items():
-            (run_dir / f"{modules[name]}.py").write_text(source, encoding="utf-8")
+        for module, source in sources.items():
+            (run_dir / f"{module}.py").write_text(source, encoding="utf-8")
         (run_dir / "run.json").write_text(
             json.dumps(
                 {
-                    "impls": [modules[n] for n in order],
+                    "impls": list(sources),
                     "phase_wall": phase_timeout,
                     "phase_cpu": phase_cpu,
                     "results": results_name,
@@ -526,12 +666,10 @@ def _run_once(
         if forked is None:  # asked for a subprocess, or the system refused to fork
             forked = _run_with_timeout([sys.executable, "-m", "pytest", *args], run_dir, env, timeout)
         stdout, timed_out = forked
-        _RUN_COUNT[0] += 1
         records = _read_records(run_dir / results_name)
     finally:
         shutil.rmtree(run_dir, ignore_errors=True)
-    by_module = {module: name for name, module in modules.items()}
-    return _tally(records, by_module, implementations, baseline, timed_out, timeout, stdout), stdout
+    return records, stdout, timed_out
 
 
 #: Free space a RAM-backed folder must have before a run uses it (Docker gives /dev/shm 64 MB by default).
@@ -601,13 +739,30 @@ def _can_fork() -> bool:
     )
 
 
+@functools.lru_cache(maxsize=1)
+def _preload_pytest() -> None:
+    """Import pytest and its built-in plugins once in the caller: every forked child then starts ~0.1 s sooner."""
+    import importlib
+    import pdb  # noqa: F401  (pytest's debugging plugin imports it)
+
+    import PIL.PngImagePlugin  # noqa: F401  (every suite reads PNG files)
+    import pytest  # noqa: F401
+    from _pytest.config import default_plugins
+
+    for name in default_plugins:
+        try:
+            importlib.import_module(f"_pytest.{name}")
+        except ImportError:  # a plugin this pytest version does not have, or one that needs something missing
+            pass
+
+
 def _run_forked(args: list[str], cwd: Path, env: dict[str, str], timeout: float) -> tuple[str, bool] | None:
     """Run ``pytest.main(args)`` in a forked child; on time-out kill the child's whole process group.
 
     Returns the child's captured output and whether it timed out, or None when the system refuses to fork. The
     caller's state is never touched: the child talks to it only through files in ``cwd``.
     """
-    import pytest  # noqa: F401  (imported before the fork, so that the child does not pay for it)
+    _preload_pytest()  # before the fork, so that no child pays for it
 
     log = cwd / "pytest.log"
     try:
@@ -677,8 +832,8 @@ def _forked_child(args: list[str], cwd: Path, env: dict[str, str], log: Path) ->
         sys.modules.pop(name, None)
     # random state as in a fresh interpreter: whatever the caller seeded must not decide a test's outcome
     random.seed()
-    if "numpy" in sys.modules:
-        sys.modules["numpy"].random.seed()
+    if "numpy.random" in sys.modules:  # (numpy.random imports lazily: a child that needs it gets a fresh seed)
+        sys.modules["numpy.random"].seed()
     if "torch" in sys.modules:
         torch = sys.modules["torch"]
         torch.set_num_threads(1)  # as OMP_NUM_THREADS=1 does for a subprocess; no OpenMP pool across the fork
@@ -720,11 +875,17 @@ def _tally(
     finished: dict[str, set[str]] = {n: set() for n in names}
     collect_error = None
     done = False
+    died: set[str] = set()
+    order0 = next((module for module, name in by_module.items() if name == baseline), None)
     for rec in records:
         if "collect_error" in rec:
             collect_error = rec["collect_error"]
         elif rec.get("done"):
             done = True
+        elif "died" in rec:  # the fork that ran one implementation's tests did not finish them
+            targets = [by_module[rec["died"]]] if rec["died"] in by_module and rec["died"] != order0 else names
+            for n in targets:
+                died.add(n)
         elif "collected" in rec:
             targets = [by_module[rec["impl"]]] if rec["impl"] in by_module else names
             for n in targets:
@@ -749,7 +910,7 @@ def _tally(
             error = "je testbestand kan niet geladen worden: " + (last[-1][:200] if last else "?")
         elif timed_out and (collected[n] == 0 or len(finished[n]) < collected[n]):
             error = f"de hele run duurde langer dan {timeout:g} s"
-        elif not done and not timed_out:
+        elif (not done and not timed_out) or n in died:
             tail = [ln for ln in stdout.splitlines() if ln.strip()]
             error = "pytest stopte onverwacht: " + (tail[-1][:200] if tail else "geen uitvoer")
         elif collected[n] == 0:
