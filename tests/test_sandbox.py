@@ -24,6 +24,22 @@ from mlinfra.course.nbgrader_cli import nbgrader_env
 LIGHT = ("IPython", "ipykernel.kernelapp", "ipykernel.ipkernel")
 
 
+def test_software_under_tmp_stays_visible_but_not_all_of_tmp(monkeypatch):
+    """A checkout or venv under /tmp (where a fresh tmpfs goes) is bound back read-only, outermost folder only; /tmp
+    itself and folders elsewhere are not (a kernel would otherwise see every other course under /tmp)."""
+    venv = Path(tempfile.mkdtemp(prefix="mlinfra-venv-", dir="/tmp"))
+    try:
+        (venv / "lib" / "site-packages").mkdir(parents=True)
+        monkeypatch.setattr(_sandbox.sys, "prefix", str(venv))
+        monkeypatch.setattr(_sandbox.sys, "path", ["", "/tmp", str(venv / "lib" / "site-packages"), "/usr/lib/python3"])
+        found = _sandbox._software_under_tmpfs()
+        assert str(venv) in found
+        assert "/tmp" not in found and str(venv / "lib" / "site-packages") not in found
+        assert all(_sandbox._under(p, _sandbox.TMPFS) for p in found), found
+    finally:
+        shutil.rmtree(venv, ignore_errors=True)
+
+
 def test_this_machine_can_isolate_kernels():
     """The probe finds namespaces usable here (CI runs as root): otherwise every grading run would be unisolated."""
     assert _sandbox.probe() is None

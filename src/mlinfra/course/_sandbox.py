@@ -110,6 +110,18 @@ def _namespaces() -> None:
         _write("/proc/self/gid_map", f"{gid} {gid} 1")
 
 
+def _software_under_tmpfs() -> list[str]:
+    """Folders the kernel imports from (the venv, sys.path, this package) that lie under a fresh tmpfs point, e.g. a
+    checkout in /tmp: without them the kernel could not import anything once /tmp is replaced. Outermost only."""
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the mlinfra package (an editable install)
+    found = set()
+    for path in (sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix, here, *sys.path):
+        real = os.path.realpath(path) if path else ""
+        if real and real not in TMPFS and os.path.isdir(real) and _under(real, TMPFS):  # never all of /tmp
+            found.add(real)
+    return [p for p in sorted(found) if not any(p != q and _under(p, (q,)) for q in found)]
+
+
 def _file_system(cwd: str, rw: list[str], hide: list[str]) -> None:
     _mount(None, "/", None, MS_REC | MS_PRIVATE)  # nothing we mount leaks back to the host
     writable = list(dict.fromkeys(os.path.realpath(p) for p in (cwd, *rw)))
@@ -118,9 +130,15 @@ def _file_system(cwd: str, rw: list[str], hide: list[str]) -> None:
         if _under(point, _PSEUDO) or not os.path.exists(point):
             continue
         _mount(None, point, None, MS_REMOUNT | MS_BIND | MS_RDONLY | _kept_flags(point))
+    software = {p: os.open(p, os.O_PATH | os.O_DIRECTORY) for p in _software_under_tmpfs()}
     for point in TMPFS:
         if os.path.isdir(point):
             _mount("tmpfs", point, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=2g")
+    for path, fd in software.items():  # the interpreter and packages the kernel runs on, back on top, read-only
+        os.makedirs(path, exist_ok=True)
+        _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
+        _mount(None, path, None, MS_REMOUNT | MS_BIND | MS_RDONLY | _kept_flags(path))
+        os.close(fd)
     hidden = []
     for path in sorted({os.path.realpath(p) for p in hide}):
         if os.path.isdir(path):  # (a hidden folder inside another one is gone already: skipped)
