@@ -438,12 +438,14 @@ def _warm_up():
     """Read one image with the reference once before any test: lazy imports (PIL plugins) then cost no test time."""
     import tempfile
 
+    from torch.utils.data import DataLoader
+
     from mlinfra.data import DigitsDataset
 
     try:
         with tempfile.TemporaryDirectory() as folder:
-            tiny = make_tiny_digits(Path(folder), (0,))
-            DigitsDataset(tiny.root)[0]
+            tiny = make_tiny_digits(Path(folder), (0, 1))
+            next(iter(DataLoader(DigitsDataset(tiny.root), batch_size=2)))  # what every fork would do again
     except Exception:  # the tests themselves will show what is wrong
         pass
 
@@ -473,6 +475,7 @@ def pytest_runtestloop(session):
         raise session.Interrupted(f"{session.testsfailed} error(s) during collection")
     if session.config.option.collectonly:
         return True
+    session.config._tmp_path_factory.getbasetemp()  # made (and emptied) once here, not in every fork
     groups = {}
     for item in session.items:
         groups.setdefault(_ITEM_IMPL[item.nodeid], []).append(item)
