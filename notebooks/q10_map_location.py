@@ -417,6 +417,7 @@ if not GPU:
 
 # %% nbgrader={"grade_id": "test_fixtures", "locked": true}
 import contextlib
+import re
 from unittest import mock
 
 EXPECTED, _ = fixture_checkpoint()  # what checkpoint_cuda.pt holds, built on the CPU
@@ -447,6 +448,25 @@ def cuda_says(available: bool):
         yield
 
 
+DUTCH_WORDS = {
+    "aanwezig", "alleen", "apparaat", "beschikbaar", "bestaat", "bestand", "bij", "de", "deze", "dit", "een", "en",
+    "er", "fout", "foute", "gebruik", "geef", "geen", "geldig", "geldige", "gevonden", "gevraagd", "graag", "het",
+    "je", "kan", "ken", "kies", "kun", "laad", "laden", "maar", "mag", "met", "moet", "moeten", "naar", "niet",
+    "onbekend", "onbekende", "ongeldig", "ongeldige", "onjuist", "onjuiste", "ontbreekt", "op", "opgegeven",
+    "probeer", "soort", "van", "verkeerd", "verkeerde", "verwacht", "voor", "wel", "wordt", "zijn", "zonder",
+}
+
+
+def assert_dutch(exc: BaseException, what: str) -> None:
+    """Assert that the message of ``exc`` is not empty and reads as Dutch (paths in it are ignored)."""
+    text = str(exc).strip()
+    assert text, f"Lege melding bij {what}. Tip: geef de {type(exc).__name__} een duidelijke melding mee."
+    words = set(re.findall(r"[a-zà-ÿ]+", re.sub(r"\S*[/\\]\S*", " ", text.lower())))
+    assert words & DUTCH_WORDS, (
+        f"De melding bij {what} lijkt niet Nederlands: {text[:120]!r}. Tip: de opdracht vraagt Nederlandse meldingen "
+        "die zeggen wat er mis is; ook een melding van PyTorch of Python zelf is Engels.")
+
+
 def same_values(loaded, expected) -> bool:
     """True when ``loaded`` holds the same tensors (compared on the CPU) and the same epoch as ``expected``."""
     a, b = tensors_in(loaded), tensors_in(expected)
@@ -470,8 +490,10 @@ def same_values(loaded, expected) -> bool:
 # - Slechte invoer: een string die geen geldig device is (bijvoorbeeld `'gpu'` of `'cuda:x'`) geeft een `ValueError`;
 #   een `device` van een ander type (geen `None`, string, `torch.device`, dict of functie) een `TypeError`; een pad
 #   dat niet bestaat een `FileNotFoundError`; expliciet CUDA vragen (`'cuda'`, `'cuda:0'`, ...) op een machine zonder
-#   CUDA een `RuntimeError` (controleer dat zelf: een PyTorch-build zonder CUDA geeft anders een `AssertionError`).
-#   Alle meldingen in het Nederlands, en zeg wat er mis is.
+#   CUDA een `RuntimeError` (controleer dat zelf, voor elke vorm: een string of `torch.device`, met of zonder nummer;
+#   PyTorch geeft anders een Engelse melding, en een PyTorch-build zonder CUDA zelfs een `AssertionError`).
+#   Alle meldingen in het Nederlands, en zeg wat er mis is; geef dus ook geen fout van PyTorch of Python zelf door.
+#   Een getal zoals `0` is geen string of `torch.device`: ook dat is een `TypeError`.
 
 # %% nbgrader={"grade_id": "load_anywhere", "solution": true}
 def load_anywhere(path, device=None):
@@ -562,6 +584,17 @@ with quiet():
     on = {name: str(t.device) for name, t in tensors_in(checkpoint).items()}
     assert on["model/0.weight"] == "cpu" and on["model/2.weight"] == "meta", f"dict per tag: {on}"
     assert on["optimizer/state/2/exp_avg"] == "meta" and on["optimizer/state/0/step"] == "cpu", f"dict per tag: {on}"
+    if not REAL_CUDA:  # passed on unchanged, a function answering None (or an incomplete dict) keeps the saved tag
+        for mapping in (lambda storage, location: None, {"cuda:1": "cpu"}):
+            try:
+                checkpoint = load_anywhere(CUDA_CKPT, mapping)
+            except (RuntimeError, AssertionError):
+                pass
+            else:
+                raise AssertionError(
+                    "Een functie die None teruggeeft (of een dict zonder 'cuda:0') liet de cuda-tensors toch op "
+                    f"{sorted(devices_in(checkpoint))} landen. Tip: geef je de functie of dict ongewijzigd door aan "
+                    "torch.load (Demo 3)?")
     ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "test_load_anywhere_refuses_pickled_code", "grade": true, "points": 1}
@@ -593,30 +626,42 @@ with quiet():
     try:
         load_anywhere(CPU_CKPT, "gpu")
     except ValueError as exc:
-        assert str(exc).strip(), "Geef de ValueError een duidelijke melding mee."
+        assert_dutch(exc, "device='gpu'")
     else:
         raise AssertionError("device='gpu' gaf geen ValueError. Tip: wat doet torch.device('gpu')?")
     ### BEGIN HIDDEN TESTS
-    for bad, error in (("cuda:x", ValueError), ("", ValueError), (["cpu"], TypeError), (1.5, TypeError)):
+    for bad, error in (("cuda:x", ValueError), ("", ValueError), (["cpu"], TypeError), (1.5, TypeError),
+                       (0, TypeError)):
         try:
             load_anywhere(CPU_CKPT, bad)
         except error as exc:
-            assert str(exc).strip(), f"lege melding voor device={bad!r}"
+            assert_dutch(exc, f"device={bad!r}")
+        except Exception as exc:
+            raise AssertionError(f"device={bad!r} gaf {type(exc).__name__} in plaats van {error.__name__}. Tip: "
+                                 "welk type heeft dit argument, en welke fout vraagt de opdracht daarvoor?") from None
         else:
-            raise AssertionError(f"device={bad!r} gaf geen {error.__name__}")
-    try:
-        load_anywhere(workdir / "does_not_exist.pt", "cpu")
-    except FileNotFoundError as exc:
-        assert str(exc).strip(), "Lege melding bij een ontbrekend bestand. Tip: geef de FileNotFoundError een duidelijke melding mee."
-    else:
-        raise AssertionError("een pad dat niet bestaat gaf geen FileNotFoundError")
-    if not REAL_CUDA:
+            raise AssertionError(f"device={bad!r} gaf geen {error.__name__}. Tip: welke soorten device noemt de "
+                                 "opdracht?")
+    for missing in (workdir / "does_not_exist.pt", str(workdir / "does_not_exist.pt")):
         try:
-            load_anywhere(CPU_CKPT, "cuda")
-        except RuntimeError as exc:
-            assert str(exc).strip(), "Lege melding bij device='cuda' zonder CUDA. Tip: geef de RuntimeError een duidelijke melding mee."
+            load_anywhere(missing, "cpu")
+        except FileNotFoundError as exc:
+            assert_dutch(exc, "een ontbrekend bestand")
         else:
-            raise AssertionError("device='cuda' zonder CUDA gaf geen RuntimeError")
+            raise AssertionError("een pad dat niet bestaat gaf geen FileNotFoundError. Tip: controleer het pad vóór "
+                                 "het laden.")
+    if not REAL_CUDA:
+        for cuda in ("cuda", "cuda:0", "cuda:1", torch.device("cuda"), torch.device("cuda:0")):
+            try:
+                load_anywhere(CPU_CKPT, cuda)
+            except RuntimeError as exc:
+                assert_dutch(exc, f"device={cuda!r} zonder CUDA")
+            except Exception as exc:
+                raise AssertionError(f"device={cuda!r} zonder CUDA gaf {type(exc).__name__} in plaats van "
+                                     "RuntimeError. Tip: controleer zelf of CUDA er is, voor elke vorm van een "
+                                     "CUDA-device.") from None
+            else:
+                raise AssertionError(f"device={cuda!r} zonder CUDA gaf geen RuntimeError")
     ### END HIDDEN TESTS
 
 # %% [markdown]
