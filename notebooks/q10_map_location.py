@@ -636,8 +636,8 @@ with quiet():
             load_anywhere(CPU_CKPT, bad)
         except error as exc:
             assert_dutch(exc, f"device={bad!r}")
-        except Exception as exc:
-            raise AssertionError(f"device={bad!r} gaf {type(exc).__name__} in plaats van {error.__name__}. Tip: "
+        except Exception as wrong_error:
+            raise AssertionError(f"device={bad!r} gaf {type(wrong_error).__name__} in plaats van {error.__name__}. Tip: "
                                  "welk type heeft dit argument, en welke fout vraagt de opdracht daarvoor?") from None
         else:
             raise AssertionError(f"device={bad!r} gaf geen {error.__name__}. Tip: welke soorten device noemt de "
@@ -656,8 +656,8 @@ with quiet():
                 load_anywhere(CPU_CKPT, cuda)
             except RuntimeError as exc:
                 assert_dutch(exc, f"device={cuda!r} zonder CUDA")
-            except Exception as exc:
-                raise AssertionError(f"device={cuda!r} zonder CUDA gaf {type(exc).__name__} in plaats van "
+            except Exception as wrong_error:
+                raise AssertionError(f"device={cuda!r} zonder CUDA gaf {type(wrong_error).__name__} in plaats van "
                                      "RuntimeError. Tip: controleer zelf of CUDA er is, voor elke vorm van een "
                                      "CUDA-device.") from None
             else:
