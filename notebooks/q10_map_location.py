@@ -417,8 +417,9 @@ if not GPU:
 
 # %% nbgrader={"grade_id": "test_fixtures", "locked": true}
 import contextlib
-import re
 from unittest import mock
+
+from mlinfra.grading import assert_dutch
 
 EXPECTED, _ = fixture_checkpoint()  # what checkpoint_cuda.pt holds, built on the CPU
 CPU_CKPT = workdir / "checkpoint_cpu.pt"
@@ -446,25 +447,6 @@ def cuda_says(available: bool):
     """Pretend torch.cuda.is_available() returns ``available`` inside the block."""
     with mock.patch.object(torch.cuda, "is_available", return_value=available):
         yield
-
-
-DUTCH_WORDS = {
-    "aanwezig", "alleen", "apparaat", "beschikbaar", "bestaat", "bestand", "bij", "de", "deze", "dit", "een", "en",
-    "er", "fout", "foute", "gebruik", "geef", "geen", "geldig", "geldige", "gevonden", "gevraagd", "graag", "het",
-    "je", "kan", "ken", "kies", "kun", "laad", "laden", "maar", "mag", "met", "moet", "moeten", "naar", "niet",
-    "onbekend", "onbekende", "ongeldig", "ongeldige", "onjuist", "onjuiste", "ontbreekt", "op", "opgegeven",
-    "probeer", "soort", "van", "verkeerd", "verkeerde", "verwacht", "voor", "wel", "wordt", "zijn", "zonder",
-}
-
-
-def assert_dutch(exc: BaseException, what: str) -> None:
-    """Assert that the message of ``exc`` is not empty and reads as Dutch (paths in it are ignored)."""
-    text = str(exc).strip()
-    assert text, f"Lege melding bij {what}. Tip: geef de {type(exc).__name__} een duidelijke melding mee."
-    words = set(re.findall(r"[a-zà-ÿ]+", re.sub(r"\S*[/\\]\S*", " ", text.lower())))
-    assert words & DUTCH_WORDS, (
-        f"De melding bij {what} lijkt niet Nederlands: {text[:120]!r}. Tip: de opdracht vraagt Nederlandse meldingen "
-        "die zeggen wat er mis is; ook een melding van PyTorch of Python zelf is Engels.")
 
 
 def same_values(loaded, expected) -> bool:

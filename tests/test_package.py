@@ -8,7 +8,7 @@ import torch
 
 from mlinfra import seed_everything
 from mlinfra.data import make_blobs, make_regression
-from mlinfra.grading import quiet
+from mlinfra.grading import DUTCH_WORDS, assert_dutch, looks_dutch, quiet
 from mlinfra.models import grads_vector, mlp, parameters_vector, saved_for_backward
 
 
@@ -99,3 +99,44 @@ def test_saved_for_backward_rejects_bad_input():
         saved_for_backward("model.pt", torch.zeros(1))
     with pytest.raises(TypeError, match="torch.Tensor"):
         saved_for_backward(torch.nn.Linear(1, 1), [0.0])
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "config.json ontbreekt",
+        "De maten moeten positieve gehele getallen zijn: {'hidden': 0}",
+        "/tmp/run/model.safetensors: geen geldig safetensors-bestand",
+    ],
+)
+def test_assert_dutch_accepts_dutch_messages(message):
+    """A Dutch message passes, with or without a path or a quoted value in it."""
+    assert looks_dutch(message)
+    assert_dutch(ValueError(message), "dit geval")
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "",
+        "config.json not found",
+        "/tmp/de/het/een/config.json: No such file or directory",  # Dutch-looking folder names are ignored
+        "C:\\de\\een\\model.safetensors is missing",
+        "Expecting property name enclosed in double quotes: line 1 column 2 (char 1)",
+        "Error while deserializing header: header too large",
+        'Error(s) in loading state_dict for TinyNet:\n\tMissing key(s) in state_dict: "bn.running_var".',
+        "Attempting to deserialize object on a CUDA device but torch.cuda.is_available() is False. If you are running "
+        "on a CPU-only machine, please use torch.load with map_location=torch.device('cpu') to map your storages to "
+        "the CPU.",
+    ],
+)
+def test_assert_dutch_rejects_empty_and_english_messages(message):
+    """An empty message, or an English one such as Python's or PyTorch's own, fails with a Dutch hint."""
+    assert not looks_dutch(message)
+    with pytest.raises(AssertionError, match="Lege melding|lijkt niet Nederlands"):
+        assert_dutch(ValueError(message), "dit geval")
+
+
+def test_dutch_words_are_lowercase_words():
+    """The word list holds only lowercase words, the form the check compares against."""
+    assert DUTCH_WORDS and all(word.isalpha() and word == word.lower() for word in DUTCH_WORDS)

@@ -7,12 +7,16 @@ to warn still earns its points.
 A passing test cell would otherwise show nothing at all, so :func:`quiet` also confirms success in Dutch on stdout
 (nbgrader scores only errors, stderr and a numeric result; printed text changes no score). The confirmation is
 printed after the whole cell ran without an error, so an ``assert`` after the ``with`` block counts too.
+
+Exercises ask for Dutch error messages; :func:`assert_dutch` is the lenient check test cells use for that (at least
+one common Dutch word, paths ignored), so a message passed on from Python or PyTorch, which is English, is caught.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import re
 import warnings
 from collections.abc import Iterator
 
@@ -72,3 +76,33 @@ def quiet(confirm: bool | None = None) -> Iterator[io.StringIO]:
         _confirm_after_cell(shell)
     elif confirm:
         print(CONFIRMATION)
+
+
+# Common Dutch words of an error message. None of them is an English word that a library
+# message would contain (so no 'map', 'past' or 'die').
+DUTCH_WORDS = frozenset(
+    """
+    aan aanwezig alleen apparaat beschadigd beschikbaar bestaat bestand bestanden bij dan dat de deze dit een en
+    er exporteer formaat fout foute gebruik geef geen geheel geldig geldige gelezen getal getallen gevonden gevraagd
+    gewichten graag het je juist juiste kan ken kies klopt kon kun laad laden leeg lege maar maat maten mag met
+    moet moeten naar niet niets nodig onbekend onbekende ongeldig ongeldige onjuist onjuiste ontbreekt ontbrekend
+    ontbrekende ook op opgegeven passen positief positieve probeer sleutel sleutels soort te tot van verkeerd
+    verkeerde verwacht verwachtte voor vorm wel wordt zijn zonder
+""".split()
+)
+
+
+def looks_dutch(text: str) -> bool:
+    """True when ``text``, with paths left out, contains at least one common Dutch word (:data:`DUTCH_WORDS`)."""
+    without_paths = re.sub(r"\S*[/\\]\S*", " ", str(text).lower())
+    return not DUTCH_WORDS.isdisjoint(re.findall(r"[a-zà-ÿ]+", without_paths))
+
+
+def assert_dutch(exc: BaseException, what: str) -> None:
+    """Assert that the message of ``exc`` is not empty and reads as Dutch; ``what`` names the case in the hint."""
+    text = str(exc).strip()
+    assert text, f"Lege melding bij {what}. Tip: geef de {type(exc).__name__} een duidelijke melding mee."
+    assert looks_dutch(text), (
+        f"De melding bij {what} lijkt niet Nederlands: {text[:120]!r}. Tip: de opdracht vraagt Nederlandse meldingen "
+        "die zeggen wat er mis is; ook een melding van PyTorch of Python zelf is Engels."
+    )
