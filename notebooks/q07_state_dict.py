@@ -536,6 +536,9 @@ print(f"Conclusie (gemeten): alleen laden is safetensors {ratio:.1f}× zo snel a
 # De cel hieronder (vergrendeld) maakt modellen en mappen voor de tests. Je hoeft er niets aan te doen.
 
 # %% nbgrader={"grade_id": "test_fixtures", "locked": true}
+from mlinfra.grading import assert_dutch
+
+
 def trained_tinynet(in_features: int, hidden: int, num_classes: int, seed: int) -> TinyNet:
     """A TinyNet with non-default BatchNorm statistics (a few train-mode forwards), left in train mode."""
     seed_everything(seed)
@@ -571,21 +574,51 @@ def write_pickle_bomb(path: Path, marker_path: Path) -> None:
 
 
 def expect_value_error(folder, what: str) -> None:
-    """Assert that load_for_production(folder) raises a ValueError with a message."""
+    """Assert that load_for_production(folder) raises a ValueError with a Dutch message."""
     try:
         load_for_production(folder)
     except ValueError as exc:
-        assert str(exc).strip(), f"De ValueError bij {what} heeft geen melding."
+        assert_dutch(exc, what)
     except Exception as exc:
         raise AssertionError(f"load_for_production gaf {type(exc).__name__} in plaats van ValueError bij {what}. "
-                             "Tip: vang de fout van de bibliotheek op en geef een eigen melding.") from None
+                             "Tip: vang de fout van de bibliotheek op en geef een eigen, Nederlandse melding.") from None
     else:
         raise AssertionError(f"load_for_production gaf geen ValueError bij {what}.")
 
+
+def write_export(folder: Path, model: TinyNet) -> None:
+    """Write model.safetensors and config.json of ``model`` as the task describes them, without your export."""
+    folder.mkdir(parents=True, exist_ok=True)
+    safetensors.torch.save_file(model.state_dict(), folder / "model.safetensors")
+    sizes = {"in_features": model.in_features, "hidden": model.hidden, "num_classes": model.num_classes}
+    (folder / "config.json").write_text(json.dumps({"architecture": "TinyNet", **sizes}))
+
+
+def read_weights(folder: Path) -> tuple[dict[str, torch.Tensor], dict[str, str] | None]:
+    """The tensors and metadata in folder/model.safetensors (a Dutch AssertionError when it is no safetensors file)."""
+    try:
+        with safe_open(folder / "model.safetensors", framework="pt") as f:
+            return {k: f.get_tensor(k) for k in f.keys()}, f.metadata()
+    except (SafetensorError, OSError):
+        raise AssertionError("Na je export staat er geen safetensors-bestand model.safetensors, dus de test kan de "
+                             "gewichten niet aanpassen. Tip: de bestandsnaam maakt het formaat niet.") from None
+
+
+def grad_mode_after(call, enabled: bool) -> bool:
+    """torch.is_grad_enabled() after call(), with grad mode set to ``enabled`` before it; on again afterwards."""
+    try:
+        torch.set_grad_enabled(enabled)
+        call()
+        return torch.is_grad_enabled()
+    finally:
+        torch.set_grad_enabled(True)  # later cells run with gradients on, whatever the call did
+
 # %% [markdown]
-# ### Oefening 1 — Exporteren en laden voor productie (8 punten)
+# ### Oefening 1 — Exporteren en laden voor productie (10 punten)
 #
-# Schrijf twee functies voor modellen uit de familie `TinyNet` (de klasse uit de opzet-cel).
+# Schrijf twee functies voor modellen uit de familie `TinyNet` (de klasse uit de opzet-cel). Alle meldingen van de
+# fouten hieronder zijn Nederlands en zeggen wat er mis is; geef dus geen Engelse melding van Python of een
+# bibliotheek door.
 #
 # **`export_for_production(model, folder)`**
 # - `model` moet een `TinyNet` zijn (`isinstance`; een subklasse mag ook). Anders: `TypeError` met een Nederlandse
@@ -596,6 +629,9 @@ def expect_value_error(folder, what: str) -> None:
 #     vormen, dtypes en waarden;
 #   - `config.json`: precies `{"architecture": "TinyNet", "in_features": …, "hidden": …, "num_classes": …}` met de
 #     maten van dit model (gehele getallen).
+# - Laat het model dat je meekrijgt ongemoeid: modus en gewichten. Na de export staat elke submodule in dezelfde
+#   modus (train of eval) als ervoor en zijn alle parameters en buffers onveranderd, zodat een trainingslus die
+#   halverwege exporteert gewoon verder traint.
 #
 # **`load_for_production(folder)`** → een `TinyNet`
 # - Bouw het model opnieuw als `TinyNet(...)` met de maten uit `config.json`. Gebruik daarvoor de klasse `TinyNet`
@@ -608,13 +644,18 @@ def expect_value_error(folder, what: str) -> None:
 # - Gooi een `ValueError` met een Nederlandse melding als
 #   - de map, `config.json` of `model.safetensors` ontbreekt;
 #   - `config.json` geen geldige JSON is, niet precies de vier sleutels hierboven heeft, `architecture` niet
-#     `"TinyNet"` is, of een maat geen positief geheel getal is;
+#     `"TinyNet"` is, of een maat geen positief geheel getal is (ook als de gewichten bij die maat passen: een
+#     `TinyNet(0, 8, 3)` kun je bouwen en opslaan, maar het is geen bruikbaar model);
 #   - `model.safetensors` geen geldig safetensors-bestand is (beschadigd, of een pickle met een andere naam; zo'n
 #     bestand mag bij het laden **nooit** code uitvoeren);
 #   - de gewichten niet passen bij het model uit de config (ontbrekende of extra sleutels, andere vormen).
+# - Verander geen globale instellingen van PyTorch: na de aanroep geeft `torch.is_grad_enabled()` hetzelfde als
+#   ervoor. Klaar voor inferentie betekent eval-modus; of er gradients berekend worden, beslist de code die het model
+#   gebruikt (die kan het bijvoorbeeld nog fine-tunen). Dat geldt ook voor `export_for_production`.
 #
-# Tip: de foutsoorten die `json`, `safetensors` en `load_state_dict` zelf gooien zijn geen `ValueError`s; vertaal
-# ze. `SafetensorError` is al geïmporteerd.
+# Tip: de fouten die `safetensors` en `load_state_dict` zelf gooien zijn geen `ValueError`s, en de
+# `json.JSONDecodeError` van `json` is er wel een, maar met een Engelse melding: vang ze alle drie op en gooi je eigen
+# `ValueError`. `SafetensorError` is al geïmporteerd.
 
 # %% nbgrader={"grade_id": "export_load", "solution": true}
 def export_for_production(model: nn.Module, folder: str | Path) -> None:
@@ -715,6 +756,35 @@ with quiet():
         "bn.num_batches_tracked in het bestand klopt niet. Tip: worden alle buffers ongewijzigd opgeslagen?")
     ### END HIDDEN TESTS
 
+# %% nbgrader={"grade_id": "test_export_leaves_model_unchanged", "grade": true, "points": 1}
+"""Checks that export_for_production leaves the model alone: the mode of every submodule, weights and buffers."""
+with quiet():
+    model = trained_tinynet(4, 8, 3, seed=6)  # in train mode, as in the middle of a training loop
+    export_for_production(model, new_folder("untouched_visible"))
+    assert all(m.training for m in model.modules()), (
+        "Na de export staat het model (of een deel ervan) niet meer in train-modus. Tip: een trainingslus die "
+        "halverwege exporteert, moet gewoon verder kunnen trainen.")
+    ### BEGIN HIDDEN TESTS
+    before = {name: tensor.clone() for name, tensor in model.state_dict().items()}
+    export_for_production(model, new_folder("untouched_hidden_state"))
+    after = model.state_dict()
+    assert after.keys() == before.keys() and all(torch.equal(after[k], before[k]) for k in before), (
+        "De export veranderde parameters of buffers van het model. Tip: wat doet een forward-pass in train-modus "
+        "met BatchNorm?")
+    assert all(p.requires_grad for p in model.parameters()), (
+        "Na de export berekenen de parameters geen gradients meer. Tip: laat het model zoals je het kreeg.")
+    # Fine-tuning with frozen BatchNorm: a mixed mode must stay mixed, and an eval-mode model in eval mode.
+    for label, set_mode in (("eval", lambda m: m.eval()), ("gemengd", lambda m: m.train().bn.eval())):
+        set_mode(model)
+        modes = [m.training for m in model.modules()]
+        export_for_production(model, new_folder(f"untouched_hidden_{label}"))
+        assert [m.training for m in model.modules()] == modes, (
+            f"Na de export is de modus van het model veranderd (vooraf: {label}). Tip: zet je de modus terug zoals "
+            "die per submodule was?")
+    grad_after = grad_mode_after(lambda: export_for_production(model, new_folder("untouched_hidden_grad")), True)
+    assert grad_after, "Na de export staan gradients overal uit. Tip: laat globale instellingen zoals ze waren."
+    ### END HIDDEN TESTS
+
 # %% nbgrader={"grade_id": "test_load_roundtrip_is_exact", "grade": true, "points": 1}
 """Checks that load_for_production returns a TinyNet in eval mode with exactly the exported model's outputs."""
 with quiet():
@@ -746,6 +816,20 @@ with quiet():
             "af van iets buiten de map?")
     for name, tensor in model.state_dict().items():
         assert torch.equal(second.state_dict()[name], tensor), name
+    ### END HIDDEN TESTS
+
+# %% nbgrader={"grade_id": "test_load_keeps_grad_mode", "grade": true, "points": 1}
+"""Checks that load_for_production leaves the global grad mode (torch.is_grad_enabled()) as it was."""
+with quiet():
+    folder = new_folder("grad_mode_visible")
+    export_for_production(TinyNet(4, 8, 3), folder)
+    assert grad_mode_after(lambda: load_for_production(folder), True), (
+        "Na load_for_production staan gradients in het hele programma uit (torch.is_grad_enabled() is False). Tip: "
+        "eval-modus is iets anders dan gradients uitzetten; wat merkt de code na je functie ervan?")
+    ### BEGIN HIDDEN TESTS
+    assert not grad_mode_after(lambda: load_for_production(folder), False), (
+        "Gradients stonden uit vóór load_for_production en staan er daarna weer aan. Tip: laat globale instellingen "
+        "zoals ze waren.")
     ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "test_load_rebuilds_other_size", "grade": true, "points": 1}
@@ -829,8 +913,7 @@ with quiet():
                           ("een extra sleutel", lambda s: s.update({"fc3.weight": torch.zeros(3, 3)}))):
         folder = new_folder(f"mismatch_hidden_{label.replace(' ', '_')}")
         export_for_production(TinyNet(4, 8, 3), folder)
-        with safe_open(folder / "model.safetensors", framework="pt") as f:  # keep any metadata
-            state, metadata = {k: f.get_tensor(k) for k in f.keys()}, f.metadata()
+        state, metadata = read_weights(folder)  # keep any metadata
         change(state)
         safetensors.torch.save_file(state, folder / "model.safetensors", metadata=metadata)
         expect_value_error(folder, label)
@@ -861,6 +944,11 @@ with quiet():
         export_for_production(TinyNet(4, 8, 3), folder)
         (folder / "config.json").write_text(text)
         expect_value_error(folder, f"config.json ({label})")
+    for sizes in ((0, 8, 3), (4, 0, 3), (4, 8, 0)):
+        # Weights and config that fit each other, of a model with a size 0 (written here, not by your export).
+        folder = new_folder("tampered_zero_" + "_".join(map(str, sizes)))
+        write_export(folder, TinyNet(*sizes))
+        expect_value_error(folder, f"een passend TinyNet{sizes} (een maat 0)")
     folder = new_folder("tampered_no_weights")
     export_for_production(TinyNet(4, 8, 3), folder)
     (folder / "model.safetensors").unlink()
@@ -882,7 +970,8 @@ with quiet():
     else:
         raised = None
     assert not bomb_marker.exists(), "het laden voerde code uit die in het bestand stond"
-    assert isinstance(raised, ValueError) and str(raised).strip(), f"een pickle als model.safetensors gaf {raised!r}"
+    assert isinstance(raised, ValueError), f"een pickle als model.safetensors gaf {raised!r}, geen ValueError"
+    assert_dutch(raised, "een pickle als model.safetensors")
     ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "test_export_rejects_non_tinynet", "grade": true, "points": 1}
@@ -892,7 +981,7 @@ with quiet():
     try:
         export_for_production(nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3)), folder)
     except TypeError as exc:
-        assert str(exc).strip(), "Geef de TypeError een duidelijke melding mee."
+        assert_dutch(exc, "een nn.Sequential")
     else:
         raise AssertionError("Een nn.Sequential gaf geen TypeError. Tip: kan config.json dit model beschrijven?")
     ### BEGIN HIDDEN TESTS
@@ -902,8 +991,7 @@ with quiet():
         try:
             export_for_production(bad, str(folder))
         except TypeError as exc:
-            assert str(exc).strip(), (
-                f"Lege melding bij {type(bad).__name__}. Tip: geef de TypeError een duidelijke melding mee.")
+            assert_dutch(exc, f"een {type(bad).__name__} als model")
         else:
             raise AssertionError(f"{type(bad).__name__} gaf geen TypeError")
     assert not folder.exists() or not any(folder.iterdir()), "bij een TypeError mag er niets geschreven worden"
