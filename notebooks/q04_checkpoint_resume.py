@@ -482,24 +482,30 @@ for scenario, left_out, d, equal in rows:
 # | `"rng"` | een `dict` met `"python"`, `"numpy"`, `"torch"` en `"generator"`: de toestand van `random`, van `np.random`, van de globale torch-RNG en van `generator` (de `torch.Generator` van de DataLoader) |
 # | `"scaler"` | `scaler.state_dict()`, of `None` als er geen scaler is |
 #
-# Regels:
+# `path` mag een `str` of een `pathlib.Path` zijn. Regels:
 # 1. Het bestand laadt met de gewone `torch.load(path, weights_only=True)`, **zonder** allow-list (zie demo 4). Zet
-#    de NumPy-toestand dus om naar tensors en gewone getallen, zonder precisie te verliezen.
+#    de NumPy-toestand dus om naar tensors en gewone getallen, zonder precisie te verliezen en zonder iets weg te
+#    laten: alles wat `np.random.get_state()` teruggeeft, komt bij het laden terug.
 # 2. Atomair: schrijf naar een tijdelijk bestand in **dezelfde map** als `path` en zet het op zijn plaats met
 #    `os.replace` (of `Path.replace`). Mislukt het schrijven, dan blijft een bestaand bestand op `path` onaangeroerd,
 #    wordt het tijdelijke bestand opgeruimd en komt de fout gewoon naar buiten (niet inslikken).
 # 3. `epoch` en `step` moeten gehele getallen ≥ 0 zijn (geen `bool`, geen `float`); anders een `ValueError` met een
 #    Nederlandse melding, en er wordt niets geschreven.
+# 4. Opslaan verandert niets: na `save_checkpoint` zijn model (ook `model.training`), optimizer, scheduler, scaler
+#    en de vier RNG-toestanden precies zoals ervoor. Een training die elke epoch opslaat, loopt dus precies zo verder
+#    als een training die nooit opslaat.
 #
 # **`load_checkpoint(path, *, model, optimizer, scheduler, generator, scaler=None) -> dict`** zet alles terug:
 # model, optimizer, scheduler, de vier RNG-toestanden en (als je een `scaler` meegeeft) de scaler, en geeft
-# `{"epoch": ..., "step": ...}` terug, precies zoals ze zijn opgeslagen. Regels:
-# 4. Laad met `weights_only=True`: een bestand met andere Python-objecten (een heel `nn.Module`, of erger) moet een
+# `{"epoch": ..., "step": ...}` terug, precies zoals ze zijn opgeslagen (als `int`s; ook een `step` midden in een
+# epoch). Regels:
+# 5. Laad met `weights_only=True`: een bestand met andere Python-objecten (een heel `nn.Module`, of erger) moet een
 #    fout geven en mag geen code uitvoeren.
-# 5. Ontbreekt er een sleutel (ook een van de vier onder `"rng"`), is het bestand geen `dict`, of geef je een
-#    `scaler` mee terwijl `"scaler"` `None` is: gooi een `ValueError` met een Nederlandse melding die de naam van het
-#    ontbrekende veld noemt (bijvoorbeeld `numpy`), en verander **niets** (model, optimizer, ... blijven zoals ze
-#    waren). Controleer dus eerst alles en herstel daarna.
+# 6. Ontbreekt er een sleutel (ook een van de vier onder `"rng"`), is het bestand geen `dict`, of geef je een
+#    `scaler` mee terwijl `"scaler"` `None` is: gooi een `ValueError` met een Nederlandse melding die zegt wélk veld
+#    ontbreekt (bijvoorbeeld `numpy`; een opsomming van alle velden die er horen te zijn zegt dat niet), en verander
+#    **niets**: model, optimizer, scheduler, scaler en de vier RNG-toestanden blijven zoals ze waren. Controleer dus
+#    eerst alles en herstel daarna.
 #
 # De aanroeper bouwt eerst alle objecten (model, optimizer, scheduler, generator, loader) en roept dan
 # `load_checkpoint` aan: zo overschrijft niets de herstelde RNG-toestanden nog (de rij "volgorde" van demo 3).
@@ -513,6 +519,8 @@ RNG_KEYS = ("python", "numpy", "torch", "generator")  # the keys inside checkpoi
 # aan, `run_resumed` ook jouw `load_checkpoint`). Je hoeft er niets aan te doen; je functies komen in de cel daarna.
 
 # %% nbgrader={"grade_id": "test_fixtures", "locked": true}
+from mlinfra.grading import assert_dutch
+
 X_small, y_small = load_data(n=96)
 
 
@@ -575,6 +583,28 @@ def state_of(run) -> list[torch.Tensor]:
 
 def same_state(a: list[torch.Tensor], b: list[torch.Tensor]) -> bool:
     return len(a) == len(b) and all(torch.equal(u, v) for u, v in zip(a, b))
+
+
+def rng_states(generator: torch.Generator) -> tuple:
+    """The four RNG states: Python's random, NumPy, torch's global RNG and ``generator``."""
+    return random.getstate(), np.random.get_state(), torch.get_rng_state(), generator.get_state()
+
+
+def same_rng(a: tuple, b: tuple) -> bool:
+    (py_a, np_a, torch_a, gen_a), (py_b, np_b, torch_b, gen_b) = a, b
+    return (py_a == py_b and np_a[0] == np_b[0] and np.array_equal(np_a[1], np_b[1]) and np_a[2:] == np_b[2:]
+            and torch.equal(torch_a, torch_b) and torch.equal(gen_a, gen_b))
+
+
+def everything(run) -> tuple:
+    """All state a save (or a refused load) must leave alone: tensors, learning rates, scheduler, scaler, mode, RNGs."""
+    return (state_of(run), run.optimizer.state_dict()["param_groups"], run.scheduler.state_dict(),
+            run.scaler.state_dict() if run.scaler is not None else None, run.model.training,
+            rng_states(run.generator))
+
+
+def unchanged(a: tuple, b: tuple) -> bool:
+    return same_state(a[0], b[0]) and a[1:5] == b[1:5] and same_rng(a[5], b[5])
 
 
 class Payload:
@@ -688,7 +718,7 @@ def load_checkpoint(path, *, model: nn.Module, optimizer: torch.optim.Optimizer,
     ### END SOLUTION
 
 # %% nbgrader={"grade_id": "test_checkpoint_resume_bitwise", "grade": true, "points": 2}
-"""Checks that training resumed from a checkpoint ends with bitwise the same parameters as an uninterrupted run."""
+"""Checks that a resumed training ends bitwise equal to an uninterrupted one, and that saving changes nothing."""
 with quiet():
     with tempfile.TemporaryDirectory() as tmp:
         expected = run_uninterrupted(4)
@@ -711,6 +741,48 @@ with quiet():
         expected = run_uninterrupted(4, amp=True)
         got, info, run = run_resumed(Path(tmp), save_at=2, num_epochs=4, amp=True)
         assert torch.equal(got, expected), "hervatten met AMP en GradScaler is niet bitgelijk"
+    with tempfile.TemporaryDirectory() as tmp:
+        # Saving every epoch (to a str path) changes nothing: the run goes on as one that never saves.
+        expected = run_uninterrupted(3)
+        scramble_rngs(0)
+        run = small_run(0)
+        last = os.path.join(tmp, "last.pt")
+        for epoch in range(3):
+            train(run, epoch, epoch + 1)
+            before = everything(run)
+            try:
+                save_checkpoint(last, epoch=epoch + 1, step=0, **objects(run))
+            except Exception as exc:
+                raise AssertionError(f"save_checkpoint met een str als path faalde ({type(exc).__name__})") from None
+            after = everything(run)
+            assert after[4] == before[4], "save_checkpoint zette model.training om"
+            assert same_rng(after[5], before[5]), (
+                "save_checkpoint veranderde een RNG-toestand (trekt of zaait het iets na het vastleggen?)")
+            assert unchanged(after, before), "save_checkpoint veranderde model, optimizer of scheduler"
+        assert torch.equal(flat_parameters(run.model), expected), (
+            "een training die elke epoch opslaat, loopt anders verder dan een training die nooit opslaat")
+        # A mid-epoch step, and every stream goes on where it was (NumPy after an odd number of normal draws).
+        np.random.normal()
+        random.gauss(0.0, 1.0)
+        save_checkpoint(last, epoch=3, step=4, **objects(run))
+
+        def draws(generator):
+            return random.random(), np.random.normal(size=3), torch.rand(3), torch.rand(3, generator=generator)
+
+        expected_draws = draws(run.generator)
+        scramble_rngs(5)
+        other = small_run(8)
+        try:
+            info = load_checkpoint(last, **objects(other))
+        except Exception as exc:
+            raise AssertionError(f"load_checkpoint met een str als path faalde ({type(exc).__name__})") from None
+        assert info == {"epoch": 3, "step": 4} and all(type(v) is int for v in info.values()), (
+            f"load_checkpoint gaf {info!r} terug; verwacht werden epoch en step als int, zoals ze zijn opgeslagen")
+        got_draws = draws(other.generator)
+        for name, want, got in zip(["Python's random", "NumPy", "de torch-RNG", "de generator"], expected_draws,
+                                   got_draws):
+            assert np.array_equal(np.asarray(want), np.asarray(got)), (
+                f"na het laden trekt {name} andere getallen dan na het opslaan (komt de hele toestand terug?)")
     ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "test_checkpoint_loads_weights_only", "grade": true, "points": 1}
@@ -744,6 +816,8 @@ with quiet():
         assert isinstance(checkpoint["rng"], dict) and set(RNG_KEYS) <= set(checkpoint["rng"]), (
             f"onder 'rng' horen de sleutels {RNG_KEYS}")
         assert isinstance(checkpoint["scaler"], dict), "met een scaler hoort onder 'scaler' zijn state dict"
+        assert type(checkpoint["epoch"]) is int and type(checkpoint["step"]) is int, (
+            "onder 'epoch' en 'step' horen gewone ints")
     ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "test_load_checkpoint_refuses_pickles", "grade": true, "points": 1}
@@ -846,40 +920,49 @@ with quiet():
             load_checkpoint(without(Path(tmp) / "full.pt", "scheduler", Path(tmp) / "cut.pt"), **objects(target))
         except ValueError as exc:
             assert "scheduler" in str(exc), f"De ValueError noemt het ontbrekende veld niet: {exc}"
+            assert_dutch(exc, "een checkpoint zonder 'scheduler'")
         else:
             raise AssertionError("Een checkpoint zonder 'scheduler' gaf geen ValueError. Tip: een checkpoint waar een "
                                  "veld in ontbreekt, hervat stilletjes een andere training.")
     ### BEGIN HIDDEN TESTS
         target = small_run(9)
         train(target, 0, 1)
-        before = state_of(target)
+        before = everything(target)
+        messages = {}
         for key in ["model", "optimizer", "epoch", "step", "rng", "scaler", "rng.python", "rng.numpy", "rng.torch",
                     "rng.generator"]:
-            torch_rng_before = torch.get_rng_state()
             try:
                 load_checkpoint(without(Path(tmp) / "full.pt", key, Path(tmp) / "cut.pt"), **objects(target))
             except ValueError as exc:
                 assert key.split(".")[-1] in str(exc), f"de ValueError noemt '{key}' niet: {exc}"
+                assert_dutch(exc, f"een checkpoint zonder '{key}'")
+                messages[key] = str(exc)
             else:
                 raise AssertionError(f"een checkpoint zonder '{key}' gaf geen ValueError")
-            assert same_state(state_of(target), before), (
-                f"load_checkpoint veranderde model of optimizer voordat het ontbrekende '{key}' werd gemeld")
-            assert torch.equal(torch.get_rng_state(), torch_rng_before), (
-                f"load_checkpoint veranderde de torch-RNG voordat het ontbrekende '{key}' werd gemeld")
+            assert unchanged(everything(target), before), (
+                f"load_checkpoint veranderde model, optimizer, scheduler of een RNG-toestand voordat het "
+                f"ontbrekende '{key}' werd gemeld")
+        assert len(set(messages.values())) == len(messages), (
+            f"verschillende ontbrekende velden geven dezelfde melding ({next(iter(messages.values()))!r}): zeg "
+            "welk veld er ontbreekt")
         # A scaler is given but the checkpoint has none.
         amp_target = small_run(10, amp=True)
+        before = everything(amp_target)
         try:
             load_checkpoint(Path(tmp) / "full.pt", **objects(amp_target))
         except ValueError as exc:
             assert "scaler" in str(exc), f"de ValueError noemt 'scaler' niet: {exc}"
+            assert_dutch(exc, "een scaler bij een checkpoint zonder scaler")
         else:
             raise AssertionError("een scaler meegeven bij een checkpoint zonder scaler gaf geen ValueError")
+        assert unchanged(everything(amp_target), before), (
+            "load_checkpoint veranderde al iets voordat het de ontbrekende scaler meldde")
         # Not a dict at all.
         torch.save([1, 2, 3], Path(tmp) / "list.pt")
         try:
             load_checkpoint(Path(tmp) / "list.pt", **objects(small_run(11)))
         except ValueError as exc:
-            assert str(exc).strip(), "geef de ValueError een melding mee"
+            assert_dutch(exc, "een bestand met een lijst")
         else:
             raise AssertionError("een bestand met een lijst in plaats van een dict gaf geen ValueError")
     ### END HIDDEN TESTS
@@ -892,7 +975,7 @@ with quiet():
         try:
             save_run(run, Path(tmp) / "bad.pt", epoch=-1)
         except ValueError as exc:
-            assert str(exc).strip(), "Geef de ValueError een duidelijke melding mee."
+            assert_dutch(exc, "epoch=-1")
         else:
             raise AssertionError("epoch=-1 gaf geen ValueError. Tip: een checkpoint met een onmogelijke epoch "
                                  "hervat op een onmogelijke plek.")
@@ -902,7 +985,7 @@ with quiet():
             try:
                 save_run(run, Path(tmp) / "bad.pt", epoch=epoch, step=step)
             except ValueError as exc:
-                assert str(exc).strip(), "geef de ValueError een melding mee"
+                assert_dutch(exc, f"epoch={epoch!r}, step={step!r}")
             else:
                 raise AssertionError(f"epoch={epoch!r}, step={step!r} gaf geen ValueError")
             assert os.listdir(tmp) == [], f"epoch={epoch!r}, step={step!r}: er werd toch iets geschreven"
