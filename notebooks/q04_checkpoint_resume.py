@@ -473,7 +473,8 @@ for scenario, left_out, d, equal in rows:
 # Schrijf twee functies die samen een training exact laten hervatten.
 #
 # **`save_checkpoint(path, *, model, optimizer, scheduler, epoch, step, generator, scaler=None)`** schrijft één
-# bestand met `torch.save`. Het bestand is een `dict` met precies deze sleutels:
+# bestand met `torch.save`. Het bestand is een `dict` met deze sleutels (een extra sleutel, zoals een
+# versienummer, mag erbij; de tests kijken alleen naar deze):
 #
 # | sleutel | inhoud |
 # |---|---|
