@@ -577,6 +577,12 @@ for name, accs in curves.items():
 # doen, maar lees hem gerust: zo zien de tests jouw code.
 
 # %% nbgrader={"grade_id": "test_fixtures", "locked": true}
+import random
+import re
+
+from mlinfra.grading import assert_dutch
+
+
 class ListDataset(Dataset):
     """A dataset from a list of (image, label) pairs; counts how often each index is read."""
 
@@ -666,6 +672,28 @@ def run_in_fresh_process(cls, code: str, hashseed: str) -> str:
 
 ALL_DIGITS = [(f"{i:04d}.png", str(reference.labels[i])) for i in range(10)]  # 0000..0009 are the digits 0..9
 
+# Dutch words of a length or CSV message that mlinfra.grading.DUTCH_WORDS lacks ("Ongelijke lengtes: 3 tegenover 4").
+MESSAGE_WORDS = frozenset("bevat gelijk heeft lengte lengtes ongelijk ongelijke rij rijen tegenover verschillen "
+                          "verschillend verschillende".split())
+
+
+def assert_dutch_message(exc: BaseException, what: str) -> None:
+    """mlinfra.grading.assert_dutch, which also accepts a message with one of MESSAGE_WORDS."""
+    words = re.findall(r"[a-zà-ÿ]+", re.sub(r"\S*[/\\]\S*", " ", str(exc).lower()))
+    if not (str(exc).strip() and MESSAGE_WORDS.intersection(words)):
+        assert_dutch(exc, what)
+
+
+def rng_streams_reset_by(action) -> list[str]:
+    """The global RNGs (torch, numpy, random) that ``action()`` puts back in a fixed state: after two different
+    starting seeds, the next number drawn from such an RNG is the same. Drawing from an RNG does not count."""
+    draws = []
+    for seed in (101, 202):
+        seed_everything(seed)
+        action()
+        draws.append((torch.rand(()).item(), float(np.random.rand()), random.random()))
+    return [name for name, a, b in zip(("torch", "numpy", "random"), *draws) if a == b]
+
 # %% [markdown]
 # ### Oefening 1 — `find_mismatches` (4 punten)
 #
@@ -676,7 +704,10 @@ ALL_DIGITS = [(f"{i:04d}.png", str(reference.labels[i])) for i in range(10)]  # 
 # - Een label kan een `int` zijn of een tensor met één getal (`torch.tensor(7)`); `7` en `torch.tensor(7)` zijn gelijk.
 # - Geef een oplopende `list` van gewone Python-`int`s terug; een lege lijst als alles klopt.
 # - Zijn de lengtes verschillend, gooi dan een `ValueError` met een Nederlandse melding (stil afkappen verbergt juist
-#   het soort fout dat je zoekt).
+#   het soort fout dat je zoekt). Dat geldt voor elk verschil in lengte, ook als een van beide maar één voorbeeld heeft.
+# - Verander niets buiten de functie: zet geen globale startwaarden (`seed_everything`, `torch.manual_seed`,
+#   `np.random.seed`, `random.seed`). Wie `find_mismatches` midden in een training aanroept, verwacht dat zijn
+#   random-getallen gewoon doorlopen.
 
 # %% nbgrader={"grade_id": "find_mismatches", "solution": true}
 def find_mismatches(dataset, reference) -> list[int]:
@@ -732,7 +763,7 @@ with quiet():
     ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "test_find_mismatches_uses_getitem_in_order", "grade": true, "points": 1}
-"""Checks that find_mismatches compares what __getitem__ returns, index by index, not an attribute or a shuffled order."""
+"""Checks that find_mismatches compares what __getitem__ returns, index by index, and resets no global RNG."""
 with quiet():
     dataset = ListDataset([0, 1, 2, 3, 4, 5, 6, 7], attribute_labels=[0, 1, 2, 3, 4, 5, 6, 7])
     dataset.items[6] = (dataset.items[6][0], 9)  # __getitem__ now disagrees with .labels at index 6
@@ -746,25 +777,33 @@ with quiet():
     assert list(find_mismatches(dataset, ref)) == [], (
         "identieke datasets geven afwijkingen: vergelijk je wel index voor index (geen geshuffelde loader)?")
     assert all(n >= 1 for n in dataset.reads) and all(n >= 1 for n in ref.reads), "lees elk voorbeeld via [i]"
+    ref = ListDataset(list(range(8)), attribute_labels=range(8))
+    ref.items[2] = (ref.items[2][0], 5)  # the reference's __getitem__ disagrees with its .labels at index 2
+    got = find_mismatches(ListDataset(list(range(8)), attribute_labels=range(8)), ref)
+    assert list(got) == [2], "ook van reference telt wat __getitem__ teruggeeft, niet het attribuut .labels"
+    reset = rng_streams_reset_by(lambda: find_mismatches(ListDataset(labels[:20]), ListDataset(labels[:20])))
+    assert not reset, (f"find_mismatches zet de globale RNG van {', '.join(reset)} terug op een vaste startwaarde: "
+                       "verander niets buiten de functie")
     ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "test_find_mismatches_rejects_length_mismatch", "grade": true, "points": 1}
-"""Checks that find_mismatches raises a ValueError when the datasets differ in length."""
+"""Checks that find_mismatches raises a ValueError with a Dutch message when the datasets differ in length."""
 with quiet():
     try:
         find_mismatches(ListDataset([0, 1, 2]), ListDataset([0, 1, 2, 3]))
     except ValueError as exc:
-        assert str(exc).strip(), "Geef de ValueError een duidelijke melding mee."
+        assert_dutch_message(exc, "datasets van lengte 3 en 4")
     else:
         raise AssertionError("Datasets van lengte 3 en 4 gaven geen ValueError. Tip: wat zegt een vergelijking als "
                              "er aan één kant voorbeelden ontbreken?")
     ### BEGIN HIDDEN TESTS
-    try:
-        find_mismatches(ListDataset([0, 1, 2, 3, 4]), ListDataset([0, 1]))
-    except ValueError as exc:
-        assert str(exc).strip(), "Geef de ValueError een duidelijke melding mee."
-    else:
-        raise AssertionError("een langere dataset tegenover een kortere gaf geen ValueError")
+    for n, m in ((5, 2), (1, 3), (3, 1), (0, 2)):
+        try:
+            find_mismatches(ListDataset(list(range(n))), ListDataset(list(range(m))))
+        except ValueError as exc:
+            assert_dutch_message(exc, f"datasets van lengte {n} en {m}")
+        else:
+            raise AssertionError(f"datasets van lengte {n} en {m} gaven geen ValueError")
     ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -779,18 +818,23 @@ with quiet():
 #    `(1, 8, 8)`, waarden in [0, 1]).
 # 3. **Label.** Het attribuut `classes` is de **gesorteerde** lijst van de verschillende label-teksten in de CSV
 #    (`["0", "1", …, "9"]`), `class_to_idx` de dict van tekst naar positie in `classes`, en het label van een
-#    voorbeeld is `class_to_idx[tekst]` als Python-`int`. Dat moet in élk Python-proces hetzelfde zijn: een verborgen
+#    voorbeeld is `class_to_idx[tekst]` als Python-`int`. Lees `classes` dus uit de CSV zelf (geen vaste lijst, zoals
+#    in stap 2 ook mocht): een CSV met alleen de labels `"2"`, `"5"` en `"7"` heeft `classes == ["2", "5", "7"]` en
+#    de labels 0, 1 en 2. Dat moet in élk Python-proces hetzelfde zijn: een verborgen
 #    test draait je klasse opnieuw in een vers proces met een andere `PYTHONHASHSEED`. Daarvoor voert hij de cel van
 #    `BrokenDigits` en **de cel van jouw klasse** opnieuw uit, na de imports van de opzetcel (zonder matplotlib):
 #    zet alles wat je klasse nodig heeft in die cel, of gebruik `read_digit` en `BrokenDigits`.
 # 4. **Augmentatie.** Met `augment=True` verschuif je het beeld bij elke aanroep willekeurig over `dx` en `dy`, elk
 #    uniform uit {−1, 0, +1} pixel (aanvullen met nullen of rondschuiven met `torch.roll` mag allebei). Niets anders: geen
 #    rotatie of spiegeling, want die kunnen het cijfer veranderen. Het label blijft dat van het bestand.
-# 5. **Workers.** Met `num_workers=2` moet elke worker **andere** verschuivingen trekken. De test maakt zelf de
-#    `DataLoader` (zonder `worker_init_fn`); gebruik dus een RNG die de `DataLoader` per worker opnieuw zaait (zie
-#    stap 4), geen RNG-object dat je in `__init__` maakt.
+# 5. **Workers.** Met `num_workers=2` moet elke worker **andere** verschuivingen trekken, en elke epoch (elke nieuwe
+#    iterator over dezelfde loader) weer andere. De test maakt zelf de `DataLoader` (zonder `worker_init_fn`); gebruik
+#    dus een RNG die de `DataLoader` per worker opnieuw zaait (zie stap 4), geen RNG-object dat je in `__init__` maakt.
+#    Zet zelf geen globale startwaarden (`seed_everything`, `torch.manual_seed`, `np.random.seed`, `random.seed`): een
+#    nieuwe dataset mag de random-getallen van wie hem aanmaakt niet terugzetten. Reproduceerbaar wordt het via de
+#    `generator` van de loader.
 # 6. **Foute invoer.** Een map die niet bestaat of een ontbrekende `labels.csv` geeft een `FileNotFoundError`, een
-#    `labels.csv` zonder rijen een `ValueError`, elk met een Nederlandse melding.
+#    `labels.csv` zonder rijen (een leeg bestand, of alleen de kop) een `ValueError`, elk met een Nederlandse melding.
 
 # %% nbgrader={"grade_id": "FixedDigits", "solution": true}
 class FixedDigits(Dataset):
@@ -879,7 +923,7 @@ with quiet():
     ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "test_fixed_digits_labels_same_in_every_process", "grade": true, "points": 1}
-"""Checks that classes is sorted, labels are class_to_idx of the CSV text, and both are the same in another process."""
+"""Checks that classes are the sorted CSV texts, labels their positions, and both the same in another process."""
 with quiet():
     fixed = FixedDigits()
     assert list(fixed.classes) == [str(d) for d in range(10)], (
@@ -899,10 +943,22 @@ with quiet():
             "in een vers proces met een andere PYTHONHASHSEED geeft je klasse andere classes of labels")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+    rows = [(f"{i:04d}.png", str(reference.labels[i])) for i in range(60) if reference.labels[i] in (2, 5, 7)]
+    folder = make_digits_folder(rows, shuffle_seed=13)
+    try:
+        some = FixedDigits(folder)
+        assert list(some.classes) == ["2", "5", "7"], (
+            f"een labels.csv met alleen de labels 2, 5 en 7 gaf classes {list(some.classes)!r}: lees de klassen uit de "
+            "CSV zelf, geen vaste lijst")
+        expected = [[2, 5, 7].index(label) for label in DigitsDataset(folder).labels]
+        assert [some[i][1] for i in range(len(some))] == expected, (
+            "met alleen de labels 2, 5 en 7 is het label de positie van de tekst in classes (0, 1, 2), niet het cijfer")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
     ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "test_fixed_digits_augment_keeps_digit", "grade": true, "points": 1}
-"""Checks that augment=True only shifts the image by at most one pixel and keeps the label."""
+"""Checks that augment=True only shifts the image by at most one pixel, uniformly, and keeps the label."""
 with quiet():
     seed_everything(0)
     plain, augmented = FixedDigits(), FixedDigits(augment=True)
@@ -920,7 +976,7 @@ with quiet():
     folder = make_digits_folder(ALL_DIGITS, images={name: noise_digit(k) for k, (name, _) in enumerate(ALL_DIGITS)})
     try:
         exact, noisy = DigitsDataset(folder), FixedDigits(folder, augment=True)
-        outcomes = set()
+        outcomes, unshifted = set(), 0
         for i in range(10):
             candidates = shifts_of(exact[i][0])
             for _ in range(6):
@@ -929,13 +985,16 @@ with quiet():
                 hits = [k for k, s in enumerate(candidates) if torch.equal(image, s)]
                 assert hits, "alleen verschuivingen van hoogstens één pixel"
                 outcomes.add(hits[0] // 2)
+                unshifted += hits[0] // 2 == 4  # dy = dx = 0
         assert len(outcomes) >= 6, f"de verschuivingen zijn niet gevarieerd genoeg ({len(outcomes)} van 9 gezien)"
+        assert unshifted <= 20, (f"{unshifted} van de 60 trekkingen gaven geen verschuiving, bij een uniforme keuze "
+                                 "van dx en dy is dat rond 1 op 9")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "test_fixed_digits_workers_draw_differently", "grade": true, "points": 1}
-"""Checks that labels stay right with num_workers=2 and that each worker draws its own shifts."""
+"""Checks that labels stay right with 2 workers, that each worker and epoch draws new shifts, and no seed is reset."""
 with quiet():
     seed_everything(0)
     augmented = FixedDigits(augment=True)
@@ -950,42 +1009,49 @@ with quiet():
         dataset = FixedDigits(folder, augment=True)
         loader = DataLoader(Tagged(dataset), batch_size=4, shuffle=False, num_workers=2,
                             generator=torch.Generator().manual_seed(0))
-        batches = list(loader)
-        for _, y, idx in batches:
+        batches, again = list(loader), list(loader)
+        for _, y, idx in batches + again:
             assert y.tolist() == [int(rows[i][1]) for i in idx.tolist()], "labels kloppen niet met num_workers=2"
         pairs = [torch.equal(batches[k][0], batches[k + 1][0]) for k in range(0, len(batches) - 1, 2)]
         assert not all(pairs), ("met num_workers=2 trekken beide workers precies dezelfde verschuivingen: een RNG uit "
                                 "__init__ wordt naar elke worker gekopieerd")
+        assert not all(torch.equal(a[0], b[0]) for a, b in zip(batches, again)), (
+            "met num_workers=2 geeft elke epoch precies dezelfde verschuivingen: krijgt je RNG per epoch een andere "
+            "startwaarde?")
+        reset = rng_streams_reset_by(lambda: FixedDigits(folder, augment=True)[0])
+        assert not reset, (f"FixedDigits zet de globale RNG van {', '.join(reset)} terug op een vaste startwaarde: een "
+                           "nieuwe dataset hoort de random-getallen van de aanroeper niet te veranderen")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "test_fixed_digits_rejects_bad_folder", "grade": true, "points": 1}
-"""Checks that FixedDigits raises clear errors for a missing folder, a missing labels.csv and an empty labels.csv."""
+"""Checks that FixedDigits raises Dutch errors for a missing folder, a missing labels.csv and one without rows."""
 with quiet():
     missing = Path(tempfile.gettempdir()) / "q03-does-not-exist"
     try:
         FixedDigits(missing)
     except FileNotFoundError as exc:
-        assert str(exc).strip(), "Geef de FileNotFoundError een duidelijke melding mee."
+        assert_dutch_message(exc, "een map die niet bestaat")
     else:
         raise AssertionError("Een map die niet bestaat gaf geen FileNotFoundError. Tip: een lege dataset zonder "
                              "foutmelding is het begin van een lange zoektocht.")
     ### BEGIN HIDDEN TESTS
     folder = make_digits_folder(ALL_DIGITS)
     try:
-        (folder / "labels.csv").write_text("filename,label\n")
-        try:
-            FixedDigits(folder)
-        except ValueError as exc:
-            assert str(exc).strip(), "Geef de ValueError een duidelijke melding mee."
-        else:
-            raise AssertionError("een labels.csv zonder rijen gaf geen ValueError")
+        for content, what in (("filename,label\n", "een labels.csv met alleen de kop"), ("", "een lege labels.csv")):
+            (folder / "labels.csv").write_text(content)
+            try:
+                FixedDigits(folder)
+            except ValueError as exc:
+                assert_dutch_message(exc, what)
+            else:
+                raise AssertionError(f"{what} gaf geen ValueError")
         (folder / "labels.csv").unlink()
         try:
             FixedDigits(folder)
         except FileNotFoundError as exc:
-            assert str(exc).strip(), "Geef de FileNotFoundError een duidelijke melding mee."
+            assert_dutch_message(exc, "een ontbrekende labels.csv")
         else:
             raise AssertionError("een ontbrekende labels.csv gaf geen FileNotFoundError")
     finally:
