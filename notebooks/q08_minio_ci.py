@@ -397,9 +397,15 @@ if root is not None:
 # opvangen wat je code print of logt. Je hoeft er niets aan te doen.
 
 # %% nbgrader={"grade_id": "test_fixtures", "locked": true}
+import inspect
+import time
+
+from mlinfra.grading import assert_dutch
+
 GRADING_BUCKET = f"grading-{token_hex(4)}"
 server.create_bucket(GRADING_BUCKET)
 grader_creds = server.create_ci_user(f"grader-{token_hex(3)}", GRADING_BUCKET, PREFIX)
+grader_temp = server.temporary_credentials(grader_creds, f"grader-role-{token_hex(3)}", GRADING_BUCKET, PREFIX)
 ENV_NAMES = ("MINIO_ENDPOINT", "MINIO_ACCESS_KEY", "MINIO_SECRET_KEY", "MINIO_SESSION_TOKEN", "MINIO_REGION")
 
 
@@ -466,6 +472,32 @@ def exception_text(exc: BaseException | None) -> str:
     return repr(exc) + "\n" + "".join(traceback.format_exception(exc))
 
 
+def leaked(text: str, values: dict) -> list[str]:
+    """What of the secret values in ``values`` shows in ``text``: 8+ characters in a row, base64, a presigned URL."""
+    found = []
+    for name in ("MINIO_SECRET_KEY", "MINIO_SESSION_TOKEN"):
+        value = values.get(name) or ""
+        if value and (any(value[i:i + 8] in text for i in range(len(value) - 7))
+                      or base64.b64encode(value.encode()).decode() in text):
+            found.append(name)
+    if "X-Amz-Signature=" in text or "X-Amz-Credential=" in text:
+        found.append("een presigned URL")
+    return found
+
+
+def files_leaking(since: float, values: dict) -> list[str]:
+    """Files in the working folder (or one folder deeper) or in the temp folder, changed since ``since``, that leak."""
+    found = []
+    for folder, pattern in ((Path.cwd(), "*"), (Path.cwd(), "*/*"), (Path(tempfile.gettempdir()), "*")):
+        for p in folder.glob(pattern):
+            with contextlib.suppress(OSError):
+                info = p.stat()
+                if p.is_file() and info.st_mtime >= since - 2 and info.st_size <= 4 * 2**20 and leaked(
+                        p.read_bytes().decode("utf-8", "replace"), values):
+                    found.append(p.name)
+    return found
+
+
 def stored(bucket: str, key: str) -> tuple[bytes, dict]:
     """What the server holds at bucket/key (read as admin): the bytes and the user metadata."""
     admin = server.admin_client()
@@ -481,23 +513,33 @@ def stored(bucket: str, key: str) -> tuple[bytes, dict]:
 # - **Credentials alleen uit omgevingsvariabelen**, gelezen op het moment van de aanroep: `MINIO_ENDPOINT` (een URL
 #   zoals `http://127.0.0.1:9000`; `https://` betekent `secure=True`; `Minio()` zelf wil alleen `host:poort`),
 #   `MINIO_ACCESS_KEY`, `MINIO_SECRET_KEY`, optioneel `MINIO_SESSION_TOKEN` (tijdelijke credentials) en optioneel
-#   `MINIO_REGION` (standaard `"us-east-1"`; geef hem altijd mee als `region=`, zie Demo 2). Geen sleutels in je code
-#   en geen andere credentials uit dit notebook.
+#   `MINIO_REGION` (standaard `"us-east-1"`; geef hem altijd mee als `region=`, zie Demo 2). Een optionele variabele
+#   die leeg is telt als niet gezet (zo zet een CI-systeem een variabele die niet bestaat). Geen sleutels in je code en
+#   geen andere credentials uit dit notebook. Roep je de functie opnieuw aan met andere waarden in de omgeving, dan
+#   gelden die nieuwe waarden.
 # - Ontbreekt `MINIO_ENDPOINT`, `MINIO_ACCESS_KEY` of `MINIO_SECRET_KEY`, of is hij leeg: gooi een `RuntimeError` met
 #   een Nederlandse melding die de **naam** van de variabele noemt en geen enkele waarde.
 # - Bestaat `path` niet of is het geen bestand: `FileNotFoundError`. Is `bucket` of `key` geen niet-lege string:
-#   `ValueError`. In beide gevallen wordt er niets geüpload.
+#   `ValueError`. In beide gevallen wordt er niets geüpload. Verder controleer je bucket en key niet zelf (geen vaste
+#   bucket of prefix): wat de server toestaat, moet lukken. Staat er al een object onder `key`, dan vervangt je upload
+#   het; sla een upload nooit over omdat je die key al eens gebruikte.
+# - Elke fout die je **zelf** gooit heeft een Nederlandse melding die zegt wat er mis is (geef dus niet de Engelse
+#   melding van Python door, en schrijf zelf ook geen Engelse).
 # - Sla de sha256 van de inhoud (hex, kleine letters) op als metadata met de naam `sha256` (de server bewaart dat als
 #   `x-amz-meta-sha256`).
 # - **Controleer na de upload** of de server precies jouw bytes heeft opgeslagen. De CI-gebruiker mag niet lezen
 #   (Demo 1), dus gebruik wat de upload teruggeeft: bij een upload in één deel is de ETag de MD5 (hex) van de inhoud.
 #   De tests gebruiken bestanden kleiner dan 5 MiB. Wijkt het af: gooi een `RuntimeError` (geen `assert`: die verdwijnt
-#   met `python -O`).
+#   met `python -O`; de melding is Nederlands).
 # - Weigert de server de upload (verkeerd secret, geen recht), laat dan een exceptie door (die van de SDK of een eigen);
 #   geef **nooit** stilletjes `None` terug.
 # - **Niets geheims naar buiten**: de waarden van `MINIO_SECRET_KEY` en `MINIO_SESSION_TOKEN` mogen niet op stdout of
-#   stderr komen, niet in `logging` (ook niet op DEBUG-niveau), niet in een waarschuwing en niet in de tekst van een
-#   exceptie, ook niet als de upload mislukt. (Ook geen `trace_on()`, zie Demo 3e.)
+#   stderr komen, niet in `logging` (ook niet op DEBUG-niveau), niet in een waarschuwing, niet in de tekst van een
+#   exceptie, niet in de metadata van het object en niet in een bestand (ook geen logbestand), ook niet als de upload
+#   mislukt. Ook niet gecodeerd (URL-gecodeerd zoals `quote()` het maakt, of base64) en ook geen stuk ervan van 8 of
+#   meer tekens. Print of log geen presigned URL (Demo 3d: die is zelf een toegangsbewijs en draagt het session token),
+#   zet geen `trace_on()` aan (Demo 3e) en verander `os.environ` niet (zet er bv. geen `AWS_*`-variabelen in: elk later
+#   proces van de CI-job erft ze).
 # - Geef een dict terug: `{"etag": <ETag zonder aanhalingstekens>, "version_id": <str of None>, "sha256": <hex>}`.
 #
 # De tests zetten de omgevingsvariabelen voor een CI-gebruiker die alleen `s3:PutObject` onder `models/ci/` in een
@@ -552,10 +594,11 @@ with quiet():
     # Read at call time: a second CI user for another bucket, an empty file, a key with spaces, a str path.
     other_bucket = f"grading-{token_hex(4)}"
     server.create_bucket(other_bucket)
-    other = server.create_ci_user(f"grader-{token_hex(3)}", other_bucket, PREFIX)
+    other = server.create_ci_user(f"grader-{token_hex(3)}", other_bucket, "runs/")
     for p, bucket, k, creds in [(make_artifact("empty.bin", 0, seed=2), GRADING_BUCKET, f"{PREFIX}run 7/empty.bin",
                                  grader_creds),
-                                (make_artifact("m.onnx", 70_001, seed=3), other_bucket, f"{PREFIX}m.onnx", other)]:
+                                (make_artifact("m.onnx", 70_001, seed=3), other_bucket, "runs/m.onnx", other),
+                                (make_artifact("sts.pt", 3000, seed=9), GRADING_BUCKET, f"{PREFIX}sts.pt", grader_temp)]:
         with ci_env(creds):
             result, exc = attempt(str(p), bucket, k)
         assert exc is None, f"upload van {p.name} naar {bucket} mislukte: {type(exc).__name__}: {exc}"
@@ -565,6 +608,29 @@ with quiet():
         assert result == {"etag": hashlib.md5(body).hexdigest(), "version_id": result["version_id"],
                           "sha256": hashlib.sha256(body).hexdigest()}, f"{p.name}: het teruggegeven dict klopt niet"
         assert result["version_id"] is None or isinstance(result["version_id"], str), "version_id: str of None"
+    # Empty optional variables count as unset; a second upload to the same key in the same job replaces the first.
+    first, second = make_artifact("v1.pt", 1500, seed=10), make_artifact("v2.pt", 1500, seed=11)
+    with ci_env(MINIO_REGION="", MINIO_SESSION_TOKEN=""):
+        results = [attempt(p, GRADING_BUCKET, f"{PREFIX}same.pt") for p in (first, second)]
+    assert all(exc is None for _, exc in results), (
+        f"Met een lege MINIO_REGION en MINIO_SESSION_TOKEN mislukten twee uploads na elkaar: {results}")
+    assert stored(GRADING_BUCKET, f"{PREFIX}same.pt")[0] == second.read_bytes() and results[1][0]["etag"] == (
+        hashlib.md5(second.read_bytes()).hexdigest()), "de tweede upload onder dezelfde key is niet opgeslagen"
+    # https:// means secure=True: the client's arguments are checked, no connection is made.
+    real_init, seen_secure = Minio.__init__, []
+
+    def spy_init(self, *args, **kwargs):
+        seen_secure.append(inspect.signature(real_init).bind(self, *args, **kwargs).arguments.get("secure", True))
+        raise ConnectionAbortedError("test: geen verbinding")
+
+    Minio.__init__ = spy_init
+    try:
+        with ci_env(url="https://127.0.0.1:9"):
+            attempt(first, GRADING_BUCKET, f"{PREFIX}tls.pt")
+    finally:
+        Minio.__init__ = real_init
+    assert seen_secure and all(flag is True for flag in seen_secure), (
+        "Met MINIO_ENDPOINT=https://… moet de client versleuteld verbinden (secure=True).")
     ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "test_upload_artifact_names_missing_variable", "grade": true, "points": 1}
@@ -580,6 +646,7 @@ with quiet():
         f"Zonder MINIO_SECRET_KEY verwacht een RuntimeError, kreeg {type(exc).__name__ if exc else result!r}. "
         "Tip: controleer de variabelen voordat je iets anders doet.")
     assert "MINIO_SECRET_KEY" in str(exc), "De melding moet de naam van de ontbrekende variabele noemen."
+    assert_dutch(exc, "een ontbrekende MINIO_SECRET_KEY")
     assert values["MINIO_ACCESS_KEY"] not in exception_text(exc), "De melding mag geen waarden bevatten."
     ### BEGIN HIDDEN TESTS
     for name in ENV_NAMES[:3]:
@@ -588,6 +655,7 @@ with quiet():
                 result, exc = attempt(path, GRADING_BUCKET, f"{PREFIX}missing.pt")
             assert isinstance(exc, RuntimeError) and name in str(exc), (
                 f"{name} ontbreekt of is leeg ({missing!r}): verwacht een RuntimeError die {name} noemt, kreeg {exc!r}")
+            assert_dutch(exc, f"een ontbrekende {name}")
             text = exception_text(exc)
             assert not any(v and v in text for k, v in values.items() if k != "MINIO_REGION"), (
                 f"De melding bij een ontbrekende {name} bevat de waarde van een variabele.")
@@ -626,6 +694,8 @@ with quiet():
     assert isinstance(exc, RuntimeError) or server_refused, (
         f"Onderweg is één bit van de upload veranderd; verwacht een RuntimeError, kreeg "
         f"{type(exc).__name__ if exc else repr(result)}. Tip: vergelijk wat de upload teruggeeft met je eigen bytes.")
+    if isinstance(exc, RuntimeError):
+        assert_dutch(exc, "een beschadigde upload")
     ### BEGIN HIDDEN TESTS
     path = make_artifact("big.pt", 300_000, seed=16)
     with TamperingProxy(server.url) as proxy, ci_env(url=proxy.url):
@@ -643,23 +713,32 @@ with quiet():
         refused, refused_exc = attempt(path, GRADING_BUCKET, "models/prod/quiet.pt")
     seen = box["text"] + exception_text(exc) + exception_text(refused_exc)
     assert exc is None, f"Een toegestane upload (onder {PREFIX}) mislukte: {type(exc).__name__}: {exc}"
-    assert values["MINIO_SECRET_KEY"] not in seen, (
-        "Het secret staat in de uitvoer, de logging of een foutmelding. Tip: print of log nooit de configuratie.")
+    assert not leaked(seen, values), (
+        f"In de uitvoer, de logging of een foutmelding staat {' en '.join(leaked(seen, values))} (of een stuk of "
+        "gecodeerde vorm ervan). Tip: print of log nooit de configuratie.")
     ### BEGIN HIDDEN TESTS
-    temp = server.temporary_credentials(grader_creds, f"grader-role-{token_hex(3)}", GRADING_BUCKET, PREFIX)
+    since = time.time()
+    assert not leaked(json.dumps(stored(GRADING_BUCKET, f"{PREFIX}quiet.pt")[1]), values), (
+        "een secret staat in de metadata van het object")
     wrong = Credentials(grader_creds.access_key, grader_creds.secret_key[:-3] + "Qq7")
-    runs = [(temp, server.url, f"{PREFIX}sts.pt", {}), (wrong, server.url, f"{PREFIX}wrong.pt", {}),
+    runs = [(grader_temp, server.url, f"{PREFIX}sts-quiet.pt", {}), (wrong, server.url, f"{PREFIX}wrong.pt", {}),
             (grader_creds, server.url, "models/prod/denied.pt", {}),
             (grader_creds, server.url, f"{PREFIX}noregion.pt", {"MINIO_ENDPOINT": None})]
     for creds, url, k, overrides in runs:
         with ci_env(creds, url, **overrides) as values, capture_everything() as box:
+            before = dict(os.environ)
             result, exc = attempt(path, GRADING_BUCKET, k)
-        seen = box["text"] + exception_text(exc)
-        for name in ("MINIO_SECRET_KEY", "MINIO_SESSION_TOKEN"):
-            assert not values.get(name) or values[name] not in seen, f"{name} staat in de uitvoer ({k})"
+            changed = sorted(n for n in {*before, *os.environ} if before.get(n) != os.environ.get(n))
+        assert not leaked(box["text"] + exception_text(exc), values), (
+            f"{' en '.join(leaked(box['text'] + exception_text(exc), values))} in de uitvoer ({k})")
+        assert not changed, f"upload_artifact veranderde os.environ ({', '.join(changed)}); laat de omgeving met rust"
+        with contextlib.suppress(S3Error):  # only an upload that reached the server has metadata
+            meta = stored(GRADING_BUCKET, k)[1]
+            assert not leaked(json.dumps(meta), values), f"een secret staat in de metadata van het object ({k})"
+        assert not files_leaking(since, values), f"een secret staat in een bestand: {files_leaking(since, values)}"
     with TamperingProxy(server.url) as proxy, ci_env(url=proxy.url) as values, capture_everything() as box:
         result, exc = attempt(path, GRADING_BUCKET, f"{PREFIX}tampered-quiet.pt")
-    assert values["MINIO_SECRET_KEY"] not in box["text"] + exception_text(exc), "secret in de uitvoer na beschadiging"
+    assert not leaked(box["text"] + exception_text(exc), values), "secret in de uitvoer na beschadiging"
     ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "test_upload_artifact_rejects_bad_input", "grade": true, "points": 1}
@@ -669,6 +748,7 @@ with quiet():
         result, exc = attempt(workdir / "does-not-exist.pt", GRADING_BUCKET, f"{PREFIX}nothing.pt")
     assert isinstance(exc, FileNotFoundError), (
         f"Een bestand dat niet bestaat moet FileNotFoundError geven, kreeg {type(exc).__name__ if exc else result!r}.")
+    assert_dutch(exc, "een bestand dat niet bestaat")
     ### BEGIN HIDDEN TESTS
     path = make_artifact("model.pt", 100, seed=8)
     with ci_env():
@@ -676,10 +756,11 @@ with quiet():
         assert exc is None, f"een geldige upload mislukte: {exc!r}"
         result, exc = attempt(path.parent, GRADING_BUCKET, f"{PREFIX}dir.pt")
         assert isinstance(exc, FileNotFoundError), f"een map als path: verwacht FileNotFoundError, kreeg {exc!r}"
+        assert_dutch(exc, "een map als path")
         for bucket, k in [("", f"{PREFIX}a.pt"), (GRADING_BUCKET, ""), (GRADING_BUCKET, None), (None, "x")]:
             result, exc = attempt(path, bucket, k)
-            assert isinstance(exc, ValueError) and str(exc).strip(), (
-                f"bucket={bucket!r}, key={k!r}: verwacht een ValueError met melding, kreeg {exc!r}")
+            assert isinstance(exc, ValueError), f"bucket={bucket!r}, key={k!r}: verwacht een ValueError, kreeg {exc!r}"
+            assert_dutch(exc, f"bucket={bucket!r}, key={k!r}")
     ### END HIDDEN TESTS
 
 # %% [markdown]
