@@ -107,6 +107,7 @@ def test_saved_for_backward_rejects_bad_input():
         "config.json ontbreekt",
         "De maten moeten positieve gehele getallen zijn: {'hidden': 0}",
         "/tmp/run/model.safetensors: geen geldig safetensors-bestand",
+        "Ongelijke lengtes: 3 tegenover 4",
     ],
 )
 def test_assert_dutch_accepts_dutch_messages(message):

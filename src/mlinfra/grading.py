@@ -82,12 +82,14 @@ def quiet(confirm: bool | None = None) -> Iterator[io.StringIO]:
 # message would contain (so no 'map', 'past' or 'die').
 DUTCH_WORDS = frozenset(
     """
-    aan aanwezig alleen apparaat beschadigd beschikbaar bestaat bestand bestanden bij dan dat de deze dit een en
-    er exporteer formaat fout foute gebruik geef geen geheel geldig geldige gelezen getal getallen gevonden gevraagd
-    gewichten graag het je juist juiste kan ken kies klopt kon kun laad laden leeg lege maar maat maten mag met
-    moet moeten naar niet niets nodig onbekend onbekende ongeldig ongeldige onjuist onjuiste ontbreekt ontbrekend
-    ontbrekende ook op opgegeven passen positief positieve probeer sleutel sleutels soort te tot van verkeerd
-    verkeerde verwacht verwachtte voor vorm wel wordt zijn zonder
+    aan aantal aanwezig alleen andere apparaat beschadigd beschikbaar bestaat bestand bestanden bevat bij dan dat de
+    deze dezelfde dit een en er exporteer formaat fout foute gebruik geef geen geheel geldig geldige gelezen gelijk
+    getal getallen gevonden gevraagd gewichten graag heeft het hetzelfde hoort je juist juiste kan ken kies klopt
+    komt kon kun laad laden leeg lege lengte lengtes maar maat mag maten meer met minder moet moeten naar niet niets
+    nodig onbekend onbekende ongeldig ongeldige ongelijk ongelijke onjuist onjuiste ontbreekt ontbrekend ontbrekende
+    ook op opgegeven passen positief positieve probeer rij rijen sleutel sleutels soort te tegenover tot van
+    verkeerd verkeerde verschillen verschillend verschillende verwacht verwachtte voor vorm waarde waarden wel wordt
+    zijn zonder
 """.split()
 )
 
