@@ -485,15 +485,25 @@ def leaked(text: str, values: dict) -> list[str]:
     return found
 
 
-def files_leaking(since: float, values: dict) -> list[str]:
-    """Files in the working folder (or one folder deeper) or in the temp folder, changed since ``since``, that leak."""
-    found = []
+def scanned_files() -> dict[Path, tuple[int, int]]:
+    """The files in the working folder (or one folder deeper) and in the temp folder: path → (mtime in ns, size)."""
+    files = {}
     for folder, pattern in ((Path.cwd(), "*"), (Path.cwd(), "*/*"), (Path(tempfile.gettempdir()), "*")):
         for p in folder.glob(pattern):
             with contextlib.suppress(OSError):
                 info = p.stat()
-                if p.is_file() and info.st_mtime >= since - 2 and info.st_size <= 4 * 2**20 and leaked(
-                        p.read_bytes().decode("utf-8", "replace"), values):
+                if p.is_file():
+                    files[p] = (info.st_mtime_ns, info.st_size)
+    return files
+
+
+def files_leaking(before: dict[Path, tuple[int, int]], values: dict) -> list[str]:
+    """Files of scanned_files() that are new or changed since the snapshot ``before`` and leak a secret."""
+    found = []
+    for p, stamp in scanned_files().items():
+        if before.get(p) != stamp and stamp[1] <= 4 * 2**20:
+            with contextlib.suppress(OSError):
+                if leaked(p.read_bytes().decode("utf-8", "replace"), values):
                     found.append(p.name)
     return found
 
@@ -717,7 +727,7 @@ with quiet():
         f"In de uitvoer, de logging of een foutmelding staat {' en '.join(leaked(seen, values))} (of een stuk of "
         "gecodeerde vorm ervan). Tip: print of log nooit de configuratie.")
     ### BEGIN HIDDEN TESTS
-    since = time.time()
+    before_files = scanned_files()  # a snapshot: this notebook's own file is no leak
     assert not leaked(json.dumps(stored(GRADING_BUCKET, f"{PREFIX}quiet.pt")[1]), values), (
         "een secret staat in de metadata van het object")
     wrong = Credentials(grader_creds.access_key, grader_creds.secret_key[:-3] + "Qq7")
@@ -735,7 +745,8 @@ with quiet():
         with contextlib.suppress(S3Error):  # only an upload that reached the server has metadata
             meta = stored(GRADING_BUCKET, k)[1]
             assert not leaked(json.dumps(meta), values), f"een secret staat in de metadata van het object ({k})"
-        assert not files_leaking(since, values), f"een secret staat in een bestand: {files_leaking(since, values)}"
+        assert not files_leaking(before_files, values), (
+            f"een secret staat in een bestand: {files_leaking(before_files, values)}")
     with TamperingProxy(server.url) as proxy, ci_env(url=proxy.url) as values, capture_everything() as box:
         result, exc = attempt(path, GRADING_BUCKET, f"{PREFIX}tampered-quiet.pt")
     assert not leaked(box["text"] + exception_text(exc), values), "secret in de uitvoer na beschadiging"
@@ -845,13 +856,13 @@ with quiet():
     ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "test_redact_rejects_bad_input", "grade": true, "points": 1}
-"""Checks that redact raises TypeError when secrets is a bare string, holds a non-string, or text is not a str."""
+"""Checks that redact raises a TypeError with a Dutch message for a bare string, a non-string secret or non-str text."""
 with quiet():
     assert redact("abc", ["b"]) == "a***c", "Met geldige invoer moet redact gewoon redigeren."
     try:
         got = redact("my secret is hunter2", "hunter2")
-    except TypeError:
-        pass
+    except TypeError as exc:
+        assert_dutch(exc, "redact(text, 'hunter2')")
     else:
         raise AssertionError(f"redact(text, 'hunter2') gaf {got!r}; verwacht een TypeError. Tip: een losse string "
                              "is ook een reeks (van tekens).")
@@ -860,7 +871,7 @@ with quiet():
         try:
             redact(bad_text, bad_secrets)
         except TypeError as exc:
-            assert str(exc).strip(), "lege foutmelding"
+            assert_dutch(exc, f"redact({bad_text!r}, {bad_secrets!r})")
         else:
             raise AssertionError(f"redact({bad_text!r}, {bad_secrets!r}) gaf geen TypeError")
     ### END HIDDEN TESTS
