@@ -388,6 +388,9 @@ print(f"norm die clip ziet na unscale_():       {norm_true:.4f}  (gradient van d
 # De cel hieronder (vergrendeld) maakt kleine modellen en batches voor de tests. Je hoeft er niets aan te doen.
 
 # %% nbgrader={"grade_id": "test_fixtures", "locked": true}
+from mlinfra.grading import assert_dutch
+
+
 def make_case(seed: int, n: int = 32, lr: float = 0.1, opt: str = "sgd"):
     """A fresh (model, optimizer, loss_fn, batch) for one test, seeded."""
     seed_everything(seed)
@@ -421,6 +424,48 @@ def gradient_check(model: nn.Module, loss_fn, batch) -> None:
     """What other code may do between two training steps: a backward() that leaves its gradients in .grad."""
     X_, y_ = batch
     loss_fn(model(X_), y_).backward()
+
+
+def grads_at_step(model: nn.Module, optimizer) -> list:
+    """Return a list that collects grads_vector(model) each time optimizer.step() starts, from now on."""
+    seen = []
+    optimizer.register_step_pre_hook(lambda opt, args, kwargs: seen.append(grads_vector(model)))
+    return seen
+
+
+def record_passes(model: nn.Module) -> list[tuple[str, int]]:
+    """Return a list that records ("forward", n) for each forward pass of model that builds a graph, and
+    ("backward", n) when the gradient flows back through that pass (n: the number of examples)."""
+    events = []
+
+    def on_forward(module, args, output):
+        if output.requires_grad:
+            events.append(("forward", len(output)))
+            output.register_hook(lambda grad: events.append(("backward", len(grad))))
+
+    model.register_forward_hook(on_forward)
+    return events
+
+
+def outside_state(model: nn.Module, optimizer) -> dict:
+    """What a training function must leave alone (the tests hand in models in train mode): train mode, the optimizer's
+    settings, torch's random state."""
+    return {"mode": model.training,
+            "settings": [{key: v for key, v in group.items() if key != "params"} for group in optimizer.param_groups],
+            "rng": torch.get_rng_state()}
+
+
+def assert_outside_state_unchanged(before: dict, after: dict, function: str) -> None:
+    """Assert that function left train mode, the optimizer's settings and the random state as they were."""
+    assert after["mode"] or not before["mode"], (
+        f"Na {function} staat het model in eval-modus, ervoor in train-modus. Tip: wie model.eval() aanroept, zet het "
+        "model daarna terug; anders traint de rest van de lus zonder Dropout en met bevroren BatchNorm.")
+    assert after["settings"] == before["settings"], (
+        f"{function} heeft de instellingen van de optimizer veranderd (zoals lr). Tip: laat de optimizer-instellingen "
+        "met rust; alles wat je wilt bijsturen hoort in de loss of in .grad.")
+    assert torch.equal(after["rng"], before["rng"]), (
+        f"{function} heeft de random-generator van torch veranderd (bijvoorbeeld met torch.manual_seed). Tip: een "
+        "trainingsstap heeft geen toeval nodig; laat de random-toestand van de aanroeper met rust.")
 
 # %% [markdown]
 # ### Vóór oefening 1: waar zet je `zero_grad()`?
@@ -464,7 +509,10 @@ print(f"‖.grad‖ met een achtergebleven check:  {grads_vector(model).norm():.
 # - doet precies **één** update van de gewichten met de gradient van **deze** batch (`batch` is een tuple `(X, y)`);
 # - mag **niet** afhangen van wat er vóór de aanroep al in `.grad` stond (een eerdere aanroep, of iets anders), ook
 #   niet bij de tweede, derde, … aanroep op hetzelfde model;
-# - geeft de loss van de batch (vóór de update) terug als gewone Python-`float`.
+# - geeft de loss van de batch (vóór de update) terug als gewone Python-`float`;
+# - verandert verder niets: een model in train-modus staat na afloop nog in train-modus (`model.train()` aanroepen
+#   mag, het model in eval-modus achterlaten niet), de instellingen van de optimizer (zoals `lr`) blijven gelijk, en
+#   de random-generator laat je met rust (geen `torch.manual_seed`).
 
 # %% nbgrader={"grade_id": "train_step", "solution": true}
 def train_step(model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor],
@@ -524,7 +572,8 @@ with quiet():
     ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "test_train_step_matches_reference_loop", "grade": true, "points": 1}
-"""Checks five train_step calls in a row on one model against a reference loop, with gradient checks in between."""
+"""Checks five train_step calls in a row on one model against a reference loop, with gradient checks in between,
+and that train_step leaves the model's mode, the optimizer's settings and the random state alone."""
 with quiet():
     model, optimizer, loss_fn, _ = make_case(seed=21, lr=0.05)
     twin = copy.deepcopy(model)
@@ -545,6 +594,7 @@ with quiet():
     model, optimizer, loss_fn, _ = make_case(seed=22, opt="adam", lr=0.01)
     twin = copy.deepcopy(model)
     twin_optimizer = torch.optim.Adam(twin.parameters(), lr=0.01)
+    state_before = outside_state(model, optimizer)
     for call in range(1, 7):
         batch = make_batch(300 + call, n=16)
         if call in (1, 3, 6):
@@ -555,6 +605,7 @@ with quiet():
         twin_optimizer.step()
         assert torch.allclose(parameters_vector(model), parameters_vector(twin), atol=1e-5), (
             f"Met Adam wijken de gewichten bij aanroep {call} van 6 af van een correcte lus. " + QUICKSTART_HINT)
+    assert_outside_state_unchanged(state_before, outside_state(model, optimizer), "train_step")
     ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "test_train_step_returns_float_loss", "grade": true, "points": 1}
@@ -567,8 +618,7 @@ with quiet():
         "kun je omzetten; zo houd je ook de rekengraaf niet vast.")
     ### BEGIN HIDDEN TESTS
     model, optimizer, loss_fn, batch = make_case(seed=14)
-    with torch.no_grad():
-        expected = loss_fn(model(batch[0]), batch[1]).item()
+    expected = loss_fn(model(batch[0]), batch[1]).item()  # the graph is dropped; .grad stays untouched
     result = train_step(model, batch, optimizer, loss_fn)
     assert abs(result - expected) < 1e-6, (
         f"train_step gaf loss {result:.6f}, verwacht {expected:.6f}: de loss van de batch vóór de update.")
@@ -580,12 +630,19 @@ with quiet():
 # Schrijf `train_with_accumulation(model, batches, optimizer, loss_fn, k)`.
 # - `batches` is een lijst (of een andere iterable, bijvoorbeeld een generator) van micro-batches `(X, y)`, allemaal
 #   even groot.
-# - Na elke `k` micro-batches doe je **één** optimizer-stap, met precies de gradient die je zou krijgen als je die
-#   `k` micro-batches samen als één batch had genomen. Gradients die vóór de aanroep in `.grad` stonden tellen niet mee.
+# - Na elke `k` micro-batches doe je **één** optimizer-stap. Op dat moment staat in `.grad` precies de gradient die
+#   je zou krijgen als je die `k` micro-batches samen als één batch had genomen (dus niet `k` keer zo groot met een
+#   kleinere `lr`). Gradients die vóór de aanroep in `.grad` stonden tellen niet mee.
+# - Accumuleer echt: elke micro-batch gaat apart door het model en je roept `backward()` voor die micro-batch aan
+#   voordat je aan de volgende begint. Zo staat er nooit meer dan één micro-batch tegelijk in het geheugen; daar is
+#   accumuleren voor.
 # - Geef een lijst terug met per optimizer-stap de gemiddelde loss van de `k` micro-batches (als `float`).
-# - Is `k` geen positief geheel getal (een `int`), of is het aantal micro-batches geen veelvoud van `k`, gooi dan een
-#   `ValueError` met een duidelijke Nederlandse melding. Controleer dat **voordat** je traint: bij ongeldige invoer
-#   verandert het model niet.
+# - Is `k` geen positief geheel getal van het type `int` (een `float` zoals `2.0` of een `bool` zoals `True` telt
+#   niet), of is het aantal micro-batches geen veelvoud van `k` (ook niet als `k` groter is dan dat aantal), gooi dan
+#   een `ValueError` met een duidelijke Nederlandse melding. Controleer dat **voordat** je traint: bij ongeldige
+#   invoer verandert het model niet.
+# - Net als bij oefening 1 verander je verder niets: een model in train-modus blijft in train-modus, en de
+#   instellingen van de optimizer en de random-generator blijven zoals ze waren.
 
 # %% nbgrader={"grade_id": "train_with_accumulation", "solution": true}
 def train_with_accumulation(model: nn.Module, batches, optimizer: torch.optim.Optimizer, loss_fn,
@@ -613,7 +670,8 @@ def train_with_accumulation(model: nn.Module, batches, optimizer: torch.optim.Op
     ### END SOLUTION
 
 # %% nbgrader={"grade_id": "test_accumulation_matches_full_batch", "grade": true, "points": 1}
-"""Checks that accumulating over k micro-batches gives the same weights as one step on the full batch."""
+"""Checks that accumulating over k micro-batches gives the same weights as one step on the full batch, with the
+full-batch gradient in .grad at each step, one forward and backward per micro-batch, and nothing else changed."""
 with quiet():
     model, optimizer, loss_fn, (X_full, y_full) = make_case(seed=4, n=32)
     twin = copy.deepcopy(model)
@@ -634,14 +692,29 @@ with quiet():
         p.grad = torch.ones_like(p)
     halves = [(X_full[:24], y_full[:24]), (X_full[24:], y_full[24:])]
     micro = [mb for xh, yh in halves for mb in zip(xh.chunk(3), yh.chunk(3))]
+    seen, passes = grads_at_step(model, optimizer), record_passes(model)
+    state_before = outside_state(model, optimizer)
     train_with_accumulation(model, micro, optimizer, loss_fn, k=3)
+    state_after = outside_state(model, optimizer)
+    expected_grads = []
     for xh, yh in halves:
         twin_optimizer.zero_grad()
         loss_fn(twin(xh), yh).backward()
+        expected_grads.append(grads_vector(twin))
         twin_optimizer.step()
     assert torch.allclose(parameters_vector(model), parameters_vector(twin), atol=1e-6), (
         "Met twee groepen van k=3 micro-batches, en gradients die al vóór de aanroep in .grad stonden, wijken de "
         "gewichten af van twee stappen op de twee volle batches. Tip: wat staat er in .grad bij de eerste backward()?")
+    assert len(seen) == 2 and all(g is not None and torch.allclose(g, e, atol=1e-6)
+                                  for g, e in zip(seen, expected_grads)), (
+        "De gewichten kloppen, maar bij step() staat in .grad niet de gradient van de volle batch. Tip: deel de loss, "
+        "niet de lr; weight decay, Adam en gradient clipping kijken naar .grad zelf.")
+    sizes = {n for _, n in passes}
+    backwards = [i for i, (kind, _) in enumerate(passes) if kind == "backward"]
+    assert sizes == {8} and len(backwards) == len(micro) and all(b - a > 1 for a, b in zip(backwards, backwards[1:])), (
+        "Het model kreeg meer dan één micro-batch tegelijk te verwerken (in één forward, of in één backward() over "
+        "meerdere micro-batches). Tip: per micro-batch één forward en één backward(), en dan pas de volgende.")
+    assert_outside_state_unchanged(state_before, state_after, "train_with_accumulation")
     ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "test_accumulation_step_count", "grade": true, "points": 1}
@@ -659,15 +732,25 @@ with quiet():
     model, optimizer, loss_fn, (X_full, y_full) = make_case(seed=16, n=30)
     steps = count_steps(optimizer)
     micro = list(zip(X_full.chunk(6), y_full.chunk(6)))
-    with torch.no_grad():
-        first = sum(loss_fn(model(a), b).item() for a, b in micro[:2]) / 2
+    twin = copy.deepcopy(model)
+    twin_optimizer = torch.optim.SGD(twin.parameters(), lr=0.1)
+    expected = []
+    for start in (0, 2, 4):  # groups of k=2 equal micro-batches: their mean loss is the loss of the group
+        twin_optimizer.zero_grad()
+        loss = loss_fn(twin(torch.cat([a for a, _ in micro[start:start + 2]])),
+                       torch.cat([b for _, b in micro[start:start + 2]]))
+        expected.append(loss.item())
+        loss.backward()
+        twin_optimizer.step()
     losses = train_with_accumulation(model, iter(micro), optimizer, loss_fn, k=2)
     assert steps[0] == 3 and len(losses) == 3, (
         f"Met een generator van 6 micro-batches en k=2: {steps[0]} stappen en {len(losses)} losses, verwacht 3 en 3. "
         "Tip: een generator heeft geen len() en kun je maar één keer doorlopen.")
-    assert abs(losses[0] - first) < 1e-5, (
-        f"De eerste loss is {losses[0]:.5f}, verwacht {first:.5f}: het gemiddelde van de losses van de eerste k "
-        "micro-batches (vóór de stap).")
+    for i, (got, want) in enumerate(zip(losses, expected), start=1):
+        assert abs(got - want) < 1e-5, (
+            f"De loss van stap {i} is {got:.5f}, verwacht {want:.5f}: het gemiddelde van de losses van de k "
+            "micro-batches van díe stap (vóór de stap). Tip: wat staat er in je lopende som als de volgende groep "
+            "begint?")
     ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "test_accumulation_rejects_bad_k", "grade": true, "points": 1}
@@ -678,20 +761,23 @@ with quiet():
     for bad_k in (0, -2):
         try:
             train_with_accumulation(model, micro, optimizer, loss_fn, k=bad_k)
-        except ValueError:
-            pass
+        except ValueError as exc:
+            assert_dutch(exc, f"k={bad_k}")
         else:
             raise AssertionError(f"k={bad_k} gaf geen ValueError. Tip: controleer k voordat je gaat trainen.")
     ### BEGIN HIDDEN TESTS
     micro6 = list(zip(X_full.chunk(6), y_full.chunk(6)))
+    micro3 = list(zip(X_full.chunk(3), y_full.chunk(3)))
     before = parameters_vector(model)
-    # k=1.5 with 6 micro-batches: 6 is a multiple of 1.5, so only a check on k itself catches it.
+    # 6 micro-batches are a multiple of k=1.5, 2.0 and True, so only a check on k itself catches those.
     for label, batches, bad_k in (("5 micro-batches met k=2", micro, 2), ("k=1.5", micro6, 1.5),
+                                  ("k=2.0 (een float)", micro6, 2.0), ("k=True (een bool)", micro6, True),
+                                  ("3 micro-batches met k=4", micro3, 4),
                                   ("een generator van 5 micro-batches met k=2", iter(micro), 2)):
         try:
             train_with_accumulation(model, batches, optimizer, loss_fn, k=bad_k)
         except ValueError as exc:
-            assert str(exc).strip(), f"{label}: geef de ValueError een duidelijke melding mee."
+            assert_dutch(exc, label)
         else:
             raise AssertionError(f"{label} gaf geen ValueError.")
         assert torch.equal(before, parameters_vector(model)), (
