@@ -77,6 +77,9 @@ def main(argv: list[str]) -> int:
     if argv[:1] == ["--one"]:
         print(json.dumps(run_one(argv[1], argv[2])))
         return 0
+    if argv[:1] in (["-h"], ["--help"]):
+        print(__doc__)
+        return 0
     reg = registry()
     questions = [reg.question(s) for s in argv] if argv else reg.questions
     base = baseline_mb()
