@@ -641,6 +641,19 @@ plt.show()
 # De cel hieronder (vergrendeld) maakt kleine modellen en loaders voor de tests. Je hoeft er niets aan te doen.
 
 # %% nbgrader={"grade_id": "test_fixtures", "locked": true}
+from mlinfra.grading import assert_dutch
+
+# What PyTorch's own classes look like before any exercise cell ran (freeze_batchnorm must leave them alone).
+TORCH_CLASSES = (nn.Module, nn.modules.batchnorm._NormBase, nn.modules.batchnorm._BatchNorm, nn.BatchNorm1d,
+                 nn.BatchNorm2d, nn.BatchNorm3d, nn.Sequential, nn.Dropout, nn.Linear)
+TORCH_CLASS_ATTRIBUTES = {cls: dict(vars(cls)) for cls in TORCH_CLASSES}
+
+
+def patched_torch_classes() -> list[str]:
+    """The names of the PyTorch classes above whose attributes differ from the snapshot."""
+    return [cls.__name__ for cls in TORCH_CLASSES if dict(vars(cls)) != TORCH_CLASS_ATTRIBUTES[cls]]
+
+
 def make_model(seed: int, dropout: float = 0.0, batchnorm: bool = False) -> nn.Sequential:
     """A fresh, seeded mlp(4, 16, 3) in train mode."""
     seed_everything(seed)
@@ -721,14 +734,19 @@ def save_and_load(model: nn.Module) -> nn.Module:
 #
 # Schrijf `evaluate(model, loader)`. `loader` levert batches `(X, y)` (een `DataLoader` of gewoon een lijst); het
 # model geeft logits met vorm `(batch_size, num_classes)`. De functie
-# - geeft de **accuracy** over alle voorbeelden terug als `float` tussen 0 en 1 (de laatste batch mag kleiner zijn);
+# - geeft de **accuracy** over alle voorbeelden terug als `float` tussen 0 en 1 (de laatste batch mag kleiner zijn),
+#   van het model zoals het nu is (ook als je het eerder al evalueerde en het daarna verder trainde);
 # - laat Dropout en BatchNorm zich gedragen zoals bij inferentie;
-# - bouwt **geen** rekengraaf (er komt toch geen `backward()`);
+# - bouwt **geen** rekengraaf (er komt toch geen `backward()`), en laat autograd voor de rest van het programma zoals
+#   het was: `torch.is_grad_enabled()` geeft na afloop hetzelfde als ervoor (ook binnen een `torch.no_grad()` van de
+#   aanroeper);
 # - verandert niets aan het model: geen BatchNorm-buffer, geen `requires_grad` (ook niet van parameters die de
-#   aanroeper heeft bevroren) en geen `.grad`;
+#   aanroeper heeft bevroren) en geen `.grad` (ook niet als er al gradients staan, bijvoorbeeld bij gradient
+#   accumulation);
 # - laat het model achter in de modus waarin het binnenkwam: `model.training` heeft na afloop dezelfde waarde als
 #   ervoor (stond het hele model in train- of in eval-modus, dan staan alle lagen daarna weer zo);
-# - gooit een `ValueError` met een duidelijke Nederlandse melding als de loader geen enkel voorbeeld levert.
+# - gooit een `ValueError` met een duidelijke Nederlandse melding als de loader geen enkel voorbeeld levert (geen
+#   batches, of alleen lege batches).
 
 # %% nbgrader={"grade_id": "evaluate", "solution": true}
 def evaluate(model: nn.Module, loader) -> float:
@@ -774,6 +792,14 @@ with quiet():
     assert abs(acc - 0.8) < 1e-6, (
         f"Met een gewone lijst van batches als loader gaf evaluate {acc:.4f}, verwacht 0.8000. Tip: een lijst heeft "
         "geen .dataset; tel de voorbeelden zelf.")
+    # The same model, evaluated, trained further, evaluated again: the second answer is about the trained model.
+    model, loader = make_model(seed=11), make_loader(seed=11)
+    evaluate(model, loader)
+    train_steps(model, loader, num_steps=5, lr=0.5)
+    acc = evaluate(model, loader)
+    assert abs(acc - expected_accuracy(model, loader)) < 1e-6, (
+        f"Na verder trainen gaf evaluate {acc:.4f}, verwacht {expected_accuracy(model, loader):.4f} voor het model "
+        "zoals het nu is. Tip: onthoudt jouw functie iets van een vorige aanroep?")
     ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "test_evaluate_dropout_off", "grade": true, "points": 1}
@@ -834,6 +860,26 @@ with quiet():
     assert calls and not any(c["graph"] for c in calls), "Met Dropout en BatchNorm bouwde evaluate een rekengraaf."
     assert all(p.requires_grad and p.grad is None for p in model.parameters()), (
         "evaluate veranderde requires_grad of .grad van het model.")
+    # Gradients the caller accumulated so far stay; autograd's global switch is as the caller left it.
+    model, loader = make_model(seed=15), make_loader(seed=15)
+    X_h, y_h = next(iter(loader))
+    nn.CrossEntropyLoss()(model(X_h), y_h).backward()
+    grads_before = [p.grad.clone() for p in model.parameters()]
+    evaluate(model, loader)
+    assert all(p.grad is not None and torch.equal(p.grad, g) for p, g in zip(model.parameters(), grads_before)), (
+        "De gradients die al in .grad stonden, zijn na evaluate weg of veranderd. Tip: een validatie midden in "
+        "gradient accumulation mag die niet aanraken.")
+    grad_enabled_after = torch.is_grad_enabled()
+    torch.set_grad_enabled(True)  # so that a failure here does not break the later cells
+    assert grad_enabled_after, (
+        "Na evaluate staat autograd voor het hele programma uit: een volgende trainingsstap bouwt geen graaf meer. "
+        "Tip: zet autograd alleen uit voor de duur van de evaluatie.")
+    with torch.no_grad():
+        evaluate(model, loader)
+        grad_enabled_inside = torch.is_grad_enabled()
+    assert not grad_enabled_inside, (
+        "evaluate, aangeroepen binnen torch.no_grad(), zette autograd daarna weer aan. Tip: zet terug wat er "
+        "stond, niet wat je denkt dat er stond.")
     ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "test_evaluate_restores_mode", "grade": true, "points": 1}
@@ -862,7 +908,7 @@ with quiet():
     try:
         evaluate(model, [])
     except ValueError as exc:
-        assert str(exc).strip(), "Geef de ValueError een duidelijke melding mee."
+        assert_dutch(exc, "evaluate(model, [])")
     else:
         raise AssertionError("evaluate(model, []) gaf geen ValueError. Tip: wat is de accuracy van nul voorbeelden?")
     ### BEGIN HIDDEN TESTS
@@ -870,9 +916,19 @@ with quiet():
     try:
         evaluate(model, empty)
     except ValueError as exc:
-        assert str(exc).strip(), "Geef de ValueError een duidelijke melding mee."
+        assert_dutch(exc, "een lege DataLoader")
     else:
         raise AssertionError("Een lege DataLoader gaf geen ValueError.")
+    empty_batches = [(torch.zeros(0, 4), torch.zeros(0, dtype=torch.long))] * 2
+    try:
+        evaluate(model, empty_batches)
+    except ValueError as exc:
+        assert_dutch(exc, "een loader met alleen lege batches")
+    except ZeroDivisionError:
+        raise AssertionError("Een loader met twee lege batches gaf een ZeroDivisionError in plaats van een "
+                             "ValueError. Tip: twee batches zijn nog geen voorbeelden.") from None
+    else:
+        raise AssertionError("Een loader met alleen lege batches gaf geen ValueError.")
     ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -888,10 +944,11 @@ with quiet():
 #    hij verwacht invoer met vorm `(N, C, H, W)`).
 # 2. **Een subklasse** van de BatchNorm-klasse die `train()` overschrijft, zodat de laag altijd in eval-modus blijft.
 #
-# Twee dingen die wél in het geheugen werken maar elders breken: een functie of `lambda` die je op één laag plakt
+# Twee dingen die wél in het geheugen werken maar elders breken: een `lambda`, een functie die binnen een andere
+# functie is gedefinieerd of een met `types.MethodType` gebonden functie die je op één laag plakt
 # (`layer.train = ...`) gaat niet mee als het model wordt gepickled (`torch.save(model)`, of het model naar een
 # worker-proces sturen): het laden faalt of de laag is daarna niet meer bevroren. En wie de BatchNorm-**klasse** zelf
-# aanpast, bevriest elke BatchNorm in het hele proces, ook in andere modellen.
+# aanpast, verandert elke BatchNorm in het hele proces, ook in andere modellen.
 #
 # Schrijf `freeze_batchnorm(model)`, die het model ter plekke aanpast zodat daarna voor **alle** BatchNorm-lagen
 # (`BatchNorm1d`, `BatchNorm2d`, `BatchNorm3d`, ook diep genest) geldt:
@@ -899,9 +956,12 @@ with quiet():
 #   traint) en veranderen hun buffers niet meer;
 # - hun parameters (`weight`, `bias`) leren niet meer, terwijl de rest van het model gewoon doortraint (en Dropout
 #   gewoon werkt in train-modus);
-# - dat blijft zo na een latere `model.train()` (bijvoorbeeld na jouw `evaluate`, of in de trainingslus);
+# - de andere lagen houden de modus die ze hadden: `freeze_batchnorm` zelf zet het model niet in train- of eval-modus;
+# - dat blijft zo na een latere `train()` op het model of op een deel ervan (bijvoorbeeld na jouw `evaluate`, of in
+#   de trainingslus), ook als je maar een deel van het model aanroept (één blok, een backbone);
 # - dat blijft zo na `torch.save(model, ...)` en `torch.load(..., weights_only=False)` in dezelfde sessie;
-# - BatchNorm-lagen buiten `model` (andere modellen, nieuwe lagen) veranderen niet.
+# - BatchNorm-lagen buiten `model` (andere modellen, nieuwe lagen) veranderen niet, en de klassen van PyTorch zelf
+#   (`nn.Module`, `nn.BatchNorm1d`, …) ook niet.
 #
 # Bevat het model geen enkele BatchNorm-laag, gooi dan een `ValueError`; is `model` geen `nn.Module`, een
 # `TypeError` (beide met een Nederlandse melding).
@@ -980,6 +1040,16 @@ with quiet():
     assert buffers_unchanged(conv, before), (
         "In een conv-net met een geneste BatchNorm2d veranderen de buffers nog tijdens het trainen. Tip: zoek je "
         "alle BatchNorm-soorten, ook dieper in het model?")
+    # Nested BatchNorm3d (video, volumes).
+    conv3d = nn.Sequential(nn.Sequential(nn.Conv3d(1, 2, 1), nn.BatchNorm3d(2), nn.ReLU()), nn.Flatten(),
+                           nn.Linear(2 * 2 * 3 * 3, 3)).train()
+    freeze_batchnorm(conv3d)
+    before = buffers(conv3d)
+    volumes = [(torch.randn(4, 1, 2, 3, 3, generator=g), torch.randint(0, 3, (4,), generator=g)) for _ in range(3)]
+    train_steps(conv3d, volumes)
+    assert buffers_unchanged(conv3d, before), (
+        "In een model met een geneste BatchNorm3d veranderen de buffers nog tijdens het trainen. Tip: de opdracht "
+        "noemt drie BatchNorm-soorten.")
     ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "test_freeze_batchnorm_uses_running_stats", "grade": true, "points": 1}
@@ -1010,7 +1080,7 @@ with quiet():
     ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "test_freeze_batchnorm_fixes_parameters", "grade": true, "points": 1}
-"""Checks that after freeze_batchnorm, BatchNorm's weight and bias stop learning while the other layers still learn."""
+"""Checks that after freeze_batchnorm, BatchNorm's weight and bias stop learning; the other layers learn, keep their mode."""
 with quiet():
     require_defined("freeze_batchnorm")
     model, loader = make_model(seed=8, batchnorm=True), make_loader(seed=8)
@@ -1038,6 +1108,17 @@ with quiet():
         "Na model.train() is de weight of bias van BatchNorm veranderd door de optimizer.")
     assert not torch.equal(parameters_vector(nn.Sequential(model[0], model[4])), others_before), (
         "De Linear-lagen leren niet meer. Alleen BatchNorm moet vast staan.")
+    # freeze_batchnorm itself switches no other layer: a model in train mode keeps Dropout on, one in eval mode off.
+    model = make_model(seed=28, dropout=0.5, batchnorm=True)
+    freeze_batchnorm(model)
+    assert model.training and model[3].training, (
+        "Na freeze_batchnorm staat een model dat in train-modus was (deels) in eval-modus: Dropout doet dan niets "
+        "meer tot de volgende model.train(). Tip: zet alleen BatchNorm in eval-modus.")
+    model = make_model(seed=29, dropout=0.5, batchnorm=True).eval()
+    freeze_batchnorm(model)
+    assert not any(m.training for i, m in enumerate(model) if i != 1) and not model.training, (
+        "Een model dat in eval-modus was, staat na freeze_batchnorm (deels) in train-modus. Tip: laat de modus "
+        "van de andere lagen met rust.")
     ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "test_freeze_batchnorm_survives_train", "grade": true, "points": 1}
@@ -1069,6 +1150,17 @@ with quiet():
     train_steps(outer, loader)
     assert buffers_unchanged(outer, before), (
         "In een groter model, na outer.train(True), werkt BatchNorm zijn buffers weer bij.")
+    # Freeze the outer model, then train() on and train through only the inner part.
+    inner = make_model(seed=30, batchnorm=True)
+    outer = nn.Sequential(inner, nn.Identity())
+    freeze_batchnorm(outer)
+    inner.train()
+    before = buffers(inner)
+    train_steps(inner, make_loader(seed=30))
+    assert buffers_unchanged(inner, before), (
+        "Is het hele model bevroren en roep je daarna train() aan op een deel ervan, dan werkt BatchNorm bij een "
+        "forward door alleen dat deel zijn buffers weer bij. Tip: het moet de laag zelf zijn die bevroren blijft, "
+        "niet het model eromheen.")
     ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "test_freeze_batchnorm_survives_save_and_load", "grade": true, "points": 1}
@@ -1125,6 +1217,10 @@ with quiet():
     drop.eval()
     drop.train()
     assert drop.training, "Na freeze_batchnorm komt een nieuwe Dropout-laag niet meer in train-modus."
+    patched = patched_torch_classes()
+    assert not patched, (
+        f"Na freeze_batchnorm zijn klassen van PyTorch zelf veranderd: {', '.join(patched)}. Tip: verander alleen "
+        "de lagen van het model dat je meekrijgt; een eigen subklasse mag wel.")
     ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "test_freeze_batchnorm_rejects_bad_model", "grade": true, "points": 1}
@@ -1134,7 +1230,7 @@ with quiet():
     try:
         freeze_batchnorm(make_model(seed=10))
     except ValueError as exc:
-        assert str(exc).strip(), "Geef de ValueError een duidelijke melding mee."
+        assert_dutch(exc, "een model zonder BatchNorm")
     else:
         raise AssertionError("Een model zonder BatchNorm gaf geen ValueError. Tip: stil niets doen verbergt een fout "
                              "van de gebruiker.")
@@ -1142,7 +1238,7 @@ with quiet():
     try:
         freeze_batchnorm("resnet18")
     except TypeError as exc:
-        assert str(exc).strip(), "Geef de TypeError een duidelijke melding mee."
+        assert_dutch(exc, "een string als model")
     else:
         raise AssertionError("Een string in plaats van een model gaf geen TypeError.")
     ### END HIDDEN TESTS
