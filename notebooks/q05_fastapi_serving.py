@@ -78,7 +78,7 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 from mlinfra import HEAVY, seed_everything
-from mlinfra.grading import quiet
+from mlinfra.grading import looks_dutch, quiet
 from mlinfra.models import saved_for_backward
 from mlinfra.plots import set_style
 from mlinfra.serving import port_is_open, rss_mb, run_load, running_server, running_worker_server
@@ -970,24 +970,6 @@ def is_4xx_with_message(response) -> bool:
     except (ValueError, AttributeError):
         return False
     return 400 <= response.status_code < 500 and isinstance(detail, str) and bool(detail.strip())
-
-
-DUTCH_WORDS = frozenset("""
-    aan aanwezig afbeelding afbeeldingen afgebroken afgewezen afmeting afmetingen alleen alsjeblieft beeld
-    beelden beschadigd bestand bestanden bestandsformaat bij breedte dan dat de deze die dit een en formaat foto
-    fout foute geen geldig geldige gelezen geopend gevonden geweigerd goed graag grens groot grootte groter
-    heeft helaas het hoogstens hoogte iets ik inhoud je juist juiste kan kapot klein kleiner klopt kon kreeg
-    kunnen leeg leesbaar leesbare lege lezen limiet maar maat mag maximaal maximum meer met mislukt moet mogen
-    na naar niet niets nodig nu om omvang onbekend onbekende ondersteund ongeldig ongeldige ongeschikt
-    onleesbaar onleesbare ontbreekt ontbrekend ontvangen ook op openen overschreden overschrijdt plaatje
-    plaatjes probeer staat stuur te toegelaten toegestaan tot uit van verkeerd verkeerde verplicht verwacht
-    verwachtte voor vorm wel wordt zijn zonder
-""".split())
-
-
-def looks_dutch(text: str) -> bool:
-    """True when ``text`` contains at least one common Dutch word (a lenient check that a message is not English)."""
-    return any(word in DUTCH_WORDS for word in re.findall(r"[a-zà-ÿ]+", text.lower()))
 
 
 def is_dutch_4xx(response) -> bool:

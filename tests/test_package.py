@@ -108,6 +108,8 @@ def test_saved_for_backward_rejects_bad_input():
         "De maten moeten positieve gehele getallen zijn: {'hidden': 0}",
         "/tmp/run/model.safetensors: geen geldig safetensors-bestand",
         "Ongelijke lengtes: 3 tegenover 4",
+        "TinyNet vereist",
+        "Lijst verwacht, kreeg str",
     ],
 )
 def test_assert_dutch_accepts_dutch_messages(message):
@@ -125,6 +127,8 @@ def test_assert_dutch_accepts_dutch_messages(message):
         "C:\\de\\een\\model.safetensors is missing",
         "Expecting property name enclosed in double quotes: line 1 column 2 (char 1)",
         "Error while deserializing header: header too large",
+        "Maximum upload size exceeded",
+        "cannot identify image file <_io.BytesIO object at 0x7f>",
         'Error(s) in loading state_dict for TinyNet:\n\tMissing key(s) in state_dict: "bn.running_var".',
         "Attempting to deserialize object on a CUDA device but torch.cuda.is_available() is False. If you are running "
         "on a CPU-only machine, please use torch.load with map_location=torch.device('cpu') to map your storages to "

@@ -82,14 +82,19 @@ def quiet(confirm: bool | None = None) -> Iterator[io.StringIO]:
 # message would contain (so no 'map', 'past' or 'die').
 DUTCH_WORDS = frozenset(
     """
-    aan aantal aanwezig alleen andere apparaat beschadigd beschikbaar bestaat bestand bestanden bevat bij dan dat de
-    deze dezelfde dit een en er exporteer formaat fout foute gebruik geef geen geheel geldig geldige gelezen gelijk
-    getal getallen gevonden gevraagd gewichten graag heeft het hetzelfde hoort je juist juiste kan ken kies klopt
-    komt kon kun laad laden leeg lege lengte lengtes maar maat mag maten meer met minder moet moeten naar niet niets
-    nodig onbekend onbekende ongeldig ongeldige ongelijk ongelijke onjuist onjuiste ontbreekt ontbrekend ontbrekende
-    ook op opgegeven passen positief positieve probeer rij rijen sleutel sleutels soort te tegenover tot van
-    verkeerd verkeerde verschillen verschillend verschillende verwacht verwachtte voor vorm waarde waarden wel wordt
-    zijn zonder
+    aan aantal aanwezig afbeelding afbeeldingen afgebroken afgewezen afmeting afmetingen alleen als alsjeblieft
+    andere apparaat beeld beelden beschadigd beschikbaar bestaat bestand bestanden bestandsformaat bevat bij breedte
+    dan dat de deze dezelfde dit een en er exporteer formaat foto fout foute gebruik geef geen geheel geldig geldige
+    gelezen gelijk geopend getal getallen gevonden gevraagd geweigerd gewichten goed graag grens groot grootte grote
+    groter heeft helaas hele het hetzelfde hoeft hoogstens hoogte hoort iets ik inhoud invoer je juist juiste kan
+    kapot ken kies klein kleine kleiner klopt komt kon kreeg kun kunnen laad laden leeg leesbaar leesbare lege
+    lengte lengtes lezen lijst limiet maar maat mag maten maximaal meer met minder mislukt missen moet moeten
+    mogelijk mogen naar negatief negatieve niet niets nodig nog nu nul om omdat omgevingsvariabele omvang onbekend
+    onbekende ondersteund ongeldig ongeldige ongelijk ongelijke ongeschikt onjuist onjuiste onleesbaar onleesbare
+    ontbreekt ontbreken ontbrekend ontbrekende ontvangen ook op openen opgegeven overschreden overschrijdt passen
+    plaatje plaatjes positief positieve probeer rij rijen sleutel sleutels soort staat stuur te tegenover tekst
+    toegelaten toegestaan tot uit uitvoer van vereist verkeerd verkeerde verplicht verschillen verschillend
+    verschillende verwacht verwachtte voor vorm waar waarde waarden wat wel welke wordt zijn zonder
 """.split()
 )
 
