@@ -692,8 +692,8 @@ def rng_streams_reset_by(action) -> list[str]:
 # - Geef een oplopende `list` van gewone Python-`int`s terug; een lege lijst als alles klopt.
 # - Zijn de lengtes verschillend, gooi dan een `ValueError` met een Nederlandse melding (stil afkappen verbergt juist
 #   het soort fout dat je zoekt). Dat geldt voor elk verschil in lengte, ook als een van beide maar één voorbeeld heeft.
-# - Verander niets buiten de functie: zet geen globale startwaarden (`seed_everything`, `torch.manual_seed`,
-#   `np.random.seed`, `random.seed`). Wie `find_mismatches` midden in een training aanroept, verwacht dat zijn
+# - Verander niets buiten de functie: zet geen globale startwaarden (`seed_everything`, `torch.manual_seed` of hun
+#   tegenhangers in NumPy en `random`). Wie `find_mismatches` midden in een training aanroept, verwacht dat zijn
 #   random-getallen gewoon doorlopen.
 
 # %% nbgrader={"grade_id": "find_mismatches", "solution": true}
@@ -817,9 +817,9 @@ with quiet():
 # 5. **Workers.** Met `num_workers=2` moet elke worker **andere** verschuivingen trekken, en elke epoch (elke nieuwe
 #    iterator over dezelfde loader) weer andere. De test maakt zelf de `DataLoader` (zonder `worker_init_fn`); gebruik
 #    dus een RNG die de `DataLoader` per worker opnieuw zaait (zie stap 4), geen RNG-object dat je in `__init__` maakt.
-#    Zet zelf geen globale startwaarden (`seed_everything`, `torch.manual_seed`, `np.random.seed`, `random.seed`): een
-#    nieuwe dataset mag de random-getallen van wie hem aanmaakt niet terugzetten. Reproduceerbaar wordt het via de
-#    `generator` van de loader.
+#    Zet zelf geen globale startwaarden (`seed_everything`, `torch.manual_seed` of hun tegenhangers in NumPy en
+#    `random`): een nieuwe dataset mag de random-getallen van wie hem aanmaakt niet terugzetten. Reproduceerbaar
+#    wordt het via de `generator` van de loader.
 # 6. **Foute invoer.** Een map die niet bestaat of een ontbrekende `labels.csv` geeft een `FileNotFoundError`, een
 #    `labels.csv` zonder rijen (een leeg bestand, of alleen de kop) een `ValueError`, elk met een Nederlandse melding.
 
